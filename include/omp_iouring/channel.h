@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host/device channel ABI of omp-iouring.
+ *
+ * One contiguous region per device is shared by three agents: device code
+ * (the GPU, or host threads on the host offload target), the host runtime
+ * (plugin/) and the Linux kernel (io_uring). This header describes it once, in
+ * plain C that compiles for every target; both plugin/ and device-rtl/
+ * include it. GPU builds cannot include <linux/io_uring.h>, so the io_uring
+ * structures used here are carried as copies and checked against the kernel's
+ * by plugin/uring.c.
+ *
+ * Addresses: the region is mapped at different addresses for different
+ * agents, so everything inside it is an offset from the region start. The
+ * device is handed the region through the device global `__oiu_channel`;
+ * an SQE's buffer address must be the host virtual address, which is
+ * channel.host_addr + offset.
+ *
+ * Region layout (offsets in struct oiu_channel):
+ *   header | io_uring rings (SQ/CQ heads, tails, CQEs) | SQE array | staging slots
+ *
+ * State that only device threads touch (SQ reservation, locks, slot
+ * completion cells) lives in a separate device-local block at local_addr:
+ * GPU memory on a GPU (contended atomics stay on the device instead of
+ * crossing PCIe), part of the region on the host target.
+ */
+#ifndef OMP_IOURING_CHANNEL_H
+#define OMP_IOURING_CHANNEL_H
+
+#include <stdint.h>
+
+#define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
+#define OIU_CHANNEL_VERSION 1u
+
+/* Who consumes the SQ ring. */
+enum oiu_mode {
+  OIU_MODE_SQPOLL = 1,   /* kernel SQPOLL thread; host doorbell wakes it */
+  OIU_MODE_ENTER = 2,    /* host thread (or host-target device code) calls io_uring_enter */
+  OIU_MODE_EMULATED = 3, /* no io_uring: a host thread executes SQEs with plain syscalls */
+};
+
+/* io_uring opcodes and flags we use (values from the Linux uapi, stable ABI). */
+enum {
+  OIU_OP_NOP = 0,
+  OIU_OP_FSYNC = 3,
+  OIU_OP_OPENAT = 18,
+  OIU_OP_CLOSE = 19,
+  OIU_OP_STATX = 21,
+  OIU_OP_READ = 22,
+  OIU_OP_WRITE = 23,
+  OIU_OP_UNLINKAT = 36,
+  OIU_OP_MKDIRAT = 37,
+};
+#define OIU_SQE_ASYNC (1u << 4)          /* IOSQE_ASYNC */
+#define OIU_SQ_NEED_WAKEUP (1u << 0)     /* IORING_SQ_NEED_WAKEUP */
+
+/* struct io_uring_sqe, the fields we fill (64 bytes). */
+struct oiu_sqe {
+  uint8_t opcode;
+  uint8_t flags;
+  uint16_t ioprio;
+  int32_t fd;
+  uint64_t off;
+  uint64_t addr;
+  uint32_t len;
+  uint32_t op_flags; /* rw_flags / open_flags / fsync_flags / statx_flags ... */
+  uint64_t user_data;
+  uint16_t buf_index;
+  uint16_t personality;
+  int32_t file_index;
+  uint64_t addr3;
+  uint64_t pad2;
+};
+
+/* struct io_uring_cqe (16 bytes; no CQE32). */
+struct oiu_cqe {
+  uint64_t user_data;
+  int32_t res;
+  uint32_t flags;
+};
+
+_Static_assert(sizeof(struct oiu_sqe) == 64, "io_uring_sqe is 64 bytes");
+_Static_assert(__builtin_offsetof(struct oiu_sqe, user_data) == 32, "sqe.user_data");
+_Static_assert(__builtin_offsetof(struct oiu_sqe, addr3) == 48, "sqe.addr3");
+_Static_assert(sizeof(struct oiu_cqe) == 16, "io_uring_cqe is 16 bytes");
+
+/*
+ * user_data of every SQE we submit: which staging slot the request owns and
+ * what kind of request it is, so the completion side decodes it in one place.
+ */
+enum oiu_req_kind { OIU_REQ_IO = 1 };
+static inline uint64_t oiu_user_data(uint32_t kind, uint32_t slot) {
+  return ((uint64_t)kind << 32) | slot;
+}
+static inline uint32_t oiu_user_data_slot(uint64_t ud) { return (uint32_t)ud; }
+static inline uint32_t oiu_user_data_kind(uint64_t ud) { return (uint32_t)(ud >> 32); }
+
+/*
+ * Staging slots are handed out in groups of one warp/wavefront (1 on the host
+ * target): a leader lane takes a whole group with one CAS, so a wavefront
+ * never holds part of what it needs while it waits (no lock-step deadlock).
+ */
+enum oiu_group_state { OIU_GROUP_FREE = 0, OIU_GROUP_BUSY = 1 };
+
+/* Completion cell of one slot: the reaper stores res, then seq (release). */
+struct oiu_slot {
+  uint32_t seq; /* bumped once per completed request */
+  int32_t res;
+};
+
+/*
+ * State shared only among device threads (and, for the host-target device,
+ * host threads): SQ reservation, publisher and reaper locks. Each hot word
+ * sits on its own 64-byte line.
+ */
+struct oiu_dstate {
+  uint32_t sq_reserved; /* next SQ ring index handed to a producer */
+  uint32_t pad0[15];
+  uint32_t sq_lock;     /* held while advancing the SQ tail */
+  uint32_t pad1[15];
+  uint32_t cq_lock;     /* held while reaping CQEs into slots */
+  uint32_t pad2[15];
+  uint32_t group_hint;  /* where the next group search starts */
+  uint32_t pad3[15];
+};
+
+/* The header at offset 0 of the region. Written by the host before publish; read-only afterwards. */
+struct oiu_channel {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t mode;          /* enum oiu_mode */
+  int32_t ring_fd;        /* io_uring fd (host-target device code may enter it), or -1 */
+  int32_t kick_fd;        /* eventfd the host-target device code writes to wake the host thread, or -1 */
+  uint32_t device_num;
+  uint64_t host_addr;     /* host virtual address of this header */
+  uint64_t size;          /* bytes in the region */
+
+  uint32_t sq_entries, sq_mask;
+  uint32_t cq_entries, cq_mask;
+  uint64_t sq_head_off, sq_tail_off, sq_flags_off, sqes_off;
+  uint64_t cq_head_off, cq_tail_off, cqes_off;
+
+  uint64_t staging_off;   /* nslots * slot_size bytes */
+
+  /* Device-local block: device address, and offsets inside it. */
+  uint64_t local_addr;
+  uint64_t dstate_off;    /* struct oiu_dstate */
+  uint64_t sq_ready_off;  /* uint32_t[sq_entries]: ring index + 1 once that SQE is filled */
+  uint64_t slots_off;     /* struct oiu_slot[nslots] */
+  uint64_t groups_off;    /* uint32_t[nslots]: enum oiu_group_state per slot group */
+  uint32_t nslots;        /* a multiple of OIU_MAX_GROUP */
+  uint32_t slot_size;     /* a multiple of 64 */
+
+  /* Bit fd is set when descriptor fd (< 32) is a regular file; refreshed by
+   * the host before each target region. Writes to regular files run in
+   * io-wq, which serializes them per inode, so writes through the shared
+   * file position never overlap. */
+  uint32_t regular_fd_mask;
+  uint32_t pad;
+};
+
+#define OIU_MAX_GROUP 64u /* widest wavefront */
+
+_Static_assert(sizeof(struct oiu_channel) <= 4096, "channel header fits a page");
+
+#endif
