@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device side of the io_uring rings: slot groups, the multi-producer SQ
+ * (reserve, fill, mark ready, publish the tail in order) and the CQ reaper
+ * that hands each CQE to the slot named in its user_data.
+ *
+ * No lane ever waits while holding a reservation it has not filled: SQ
+ * entries are reserved only when free and filled right away, so any waiting
+ * lane can publish and reap on behalf of all others.
+ */
+#include "rtl.h"
+
+OIU_DEVICE_BEGIN
+
+/* Shared region (host, kernel, device) and device-local block. */
+#define AT(ch, off, type) ((type *)((char *)(ch) + (off)))
+#define LOCAL(ch, off, type) ((type *)((char *)(uintptr_t)(ch)->local_addr + (off)))
+
+static struct oiu_dstate *dstate(const struct oiu_channel *ch) {
+  return LOCAL(ch, ch->dstate_off, struct oiu_dstate);
+}
+
+char *oiu_slot_data(const struct oiu_channel *ch, uint32_t slot) {
+  return AT(ch, ch->staging_off, char) + (uint64_t)slot * ch->slot_size;
+}
+
+uint64_t oiu_slot_host_addr(const struct oiu_channel *ch, uint32_t slot) {
+  return ch->host_addr + ch->staging_off + (uint64_t)slot * ch->slot_size;
+}
+
+/* Advances the SQ tail over every filled entry. Bounded: one pass over the ring. */
+static void sq_publish(const struct oiu_channel *ch) {
+  struct oiu_dstate *d = dstate(ch);
+  if (!oiu_cas_acquire(&d->sq_lock, 0, 1))
+    return; /* the holder publishes; we retry from our wait loop */
+  uint32_t *ready = LOCAL(ch, ch->sq_ready_off, uint32_t);
+  uint32_t *tailp = AT(ch, ch->sq_tail_off, uint32_t);
+  uint32_t start = oiu_load_relaxed(tailp); /* only lock holders store it */
+  uint32_t t = start;
+  /* Pairs with the producer's release of ready[]: its SQE is complete. */
+  while (oiu_load_acquire(&ready[t & ch->sq_mask], 1) == t + 1)
+    t++;
+  if (t != start)
+    /* Pairs with the kernel's smp_load_acquire(sq.tail): SQEs before tail. */
+    oiu_store_release(tailp, t, 1);
+  oiu_store_release(&d->sq_lock, 0, 0); /* pairs with the next holder's CAS */
+  if (t != start)
+    oiu_doorbell(ch);
+}
+
+/* Moves every available CQE's result into the slot its user_data names. */
+static void cq_reap(const struct oiu_channel *ch) {
+  struct oiu_dstate *d = dstate(ch);
+  if (!oiu_cas_acquire(&d->cq_lock, 0, 1))
+    return;
+  uint32_t *headp = AT(ch, ch->cq_head_off, uint32_t);
+  const struct oiu_cqe *cqes = AT(ch, ch->cqes_off, struct oiu_cqe);
+  struct oiu_slot *slots = LOCAL(ch, ch->slots_off, struct oiu_slot);
+  uint32_t h = oiu_load_relaxed(headp); /* only lock holders store it */
+  /* Pairs with the kernel's smp_store_release(cq.tail) after writing CQEs. */
+  uint32_t t = oiu_load_acquire(AT(ch, ch->cq_tail_off, uint32_t), 1);
+  for (; h != t; h++) {
+    const struct oiu_cqe *cqe = &cqes[h & ch->cq_mask];
+    uint32_t slot = oiu_user_data_slot(cqe->user_data);
+    if (oiu_user_data_kind(cqe->user_data) != OIU_REQ_IO || slot >= ch->nslots)
+      continue;
+    struct oiu_slot *s = &slots[slot];
+    s->res = cqe->res;
+    /* Pairs with the owner's acquire in oiu_submit_wait: res is valid. */
+    oiu_store_release(&s->seq, oiu_load_relaxed(&s->seq) + 1, 0);
+  }
+  /* Pairs with the kernel's read of cq.head: we are done with those CQEs. */
+  oiu_store_release(headp, h, 1);
+  oiu_store_release(&d->cq_lock, 0, 0);
+}
+
+static void progress(const struct oiu_channel *ch) {
+  sq_publish(ch);
+  cq_reap(ch);
+}
+
+void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
+  oiu_lanes lanes = oiu_active_lanes();
+  uint32_t width = oiu_group_width();
+  uint32_t ngroups = ch->nslots / width;
+  uint32_t group = 0;
+  if (oiu_is_leader(lanes)) {
+    struct oiu_dstate *d = dstate(ch);
+    uint32_t *groups = LOCAL(ch, ch->groups_off, uint32_t);
+    for (uint32_t round = 0;; round++) {
+      uint32_t start = oiu_fetch_add_relaxed(&d->group_hint, 1);
+      uint32_t i = 0;
+      for (; i < ngroups; i++) {
+        group = (start + i) % ngroups;
+        /* Pairs with the release in oiu_slot_release: the last owner is done. */
+        if (oiu_load_relaxed(&groups[group]) == OIU_GROUP_FREE &&
+            oiu_cas_acquire(&groups[group], OIU_GROUP_FREE, OIU_GROUP_BUSY))
+          break;
+      }
+      if (i < ngroups)
+        break;
+      progress(ch); /* every group is busy: help their requests finish */
+      oiu_pause(round);
+    }
+  }
+  ref->lanes = lanes;
+  ref->group = oiu_broadcast(lanes, group);
+  ref->slot = ref->group * width + oiu_lane_rank(lanes);
+}
+
+void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref) {
+  oiu_lane_sync(ref->lanes); /* every lane of the group is done with its slot */
+  if (oiu_is_leader(ref->lanes))
+    oiu_store_release(&LOCAL(ch, ch->groups_off, uint32_t)[ref->group], OIU_GROUP_FREE, 0);
+}
+
+/* Reserves one SQ entry per calling lane, only when the ring has room for all. */
+static uint32_t sq_reserve(const struct oiu_channel *ch) {
+  oiu_lanes lanes = oiu_active_lanes();
+  uint32_t n = oiu_lane_count(lanes);
+  uint32_t first = 0;
+  if (oiu_is_leader(lanes)) {
+    struct oiu_dstate *d = dstate(ch);
+    const uint32_t *headp = AT(ch, ch->sq_head_off, uint32_t);
+    first = oiu_load_relaxed(&d->sq_reserved);
+    for (uint32_t round = 0;; round++) {
+      /* Pairs with the kernel's smp_store_release(sq.head): entries below head are consumed. */
+      uint32_t head = oiu_load_acquire(headp, 1);
+      if (first - head + n <= ch->sq_entries &&
+          oiu_cas_relaxed(&d->sq_reserved, &first, first + n))
+        break;
+      if (first - head + n > ch->sq_entries) {
+        progress(ch);
+        oiu_pause(round);
+        first = oiu_load_relaxed(&d->sq_reserved);
+      }
+    }
+  }
+  return oiu_broadcast(lanes, first) + oiu_lane_rank(lanes);
+}
+
+int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_sqe *sqe) {
+  struct oiu_slot *s = &LOCAL(ch, ch->slots_off, struct oiu_slot)[slot];
+  uint32_t expect = oiu_load_relaxed(&s->seq) + 1; /* no request of ours is in flight */
+  sqe->user_data = oiu_user_data(OIU_REQ_IO, slot);
+
+  uint32_t idx = sq_reserve(ch);
+  struct oiu_sqe *dst = &AT(ch, ch->sqes_off, struct oiu_sqe)[idx & ch->sq_mask];
+  __builtin_memcpy(dst, sqe, sizeof *sqe);
+  /* Pairs with sq_publish's acquire; system scope so the tail store carries it to the kernel. */
+  oiu_store_release(&LOCAL(ch, ch->sq_ready_off, uint32_t)[idx & ch->sq_mask], idx + 1, 1);
+
+  for (uint32_t round = 0;; round++) {
+    progress(ch);
+    /* Pairs with cq_reap's release: res holds our CQE's result. */
+    if (oiu_load_acquire(&s->seq, 0) == expect)
+      return s->res;
+    oiu_pause(round);
+  }
+}
+
+int oiu_write_slot(const struct oiu_channel *ch, uint32_t slot, int fd, uint32_t len) {
+  uint32_t done = 0;
+  while (done < len) {
+    struct oiu_sqe sqe = {0};
+    sqe.opcode = OIU_OP_WRITE;
+    sqe.fd = fd;
+    sqe.off = (uint64_t)-1; /* the file's own position, like write(2) */
+    sqe.addr = oiu_slot_host_addr(ch, slot) + done;
+    sqe.len = len - done;
+    /* Regular files: run in io-wq, which serializes writes per inode, so
+     * concurrent writes through the shared file position never overlap. */
+    if (fd >= 0 && fd < 32 && (oiu_load_relaxed(&ch->regular_fd_mask) & (1u << fd)))
+      sqe.flags = OIU_SQE_ASYNC;
+    int32_t res = oiu_submit_wait(ch, slot, &sqe);
+    if (res == -OIU_EINTR || res == -OIU_EAGAIN)
+      continue;
+    if (res < 0)
+      return res;
+    if (res == 0)
+      return -OIU_EIO; /* the sink accepted nothing */
+    done += (uint32_t)res;
+  }
+  return 0;
+}
+
+OIU_DEVICE_END

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Private header of the device runtime: declare-target wrapping and the ring API. */
+#ifndef OIU_RTL_H
+#define OIU_RTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target.h"
+
+/* Linux errno values (device code has no <errno.h>). */
+#define OIU_EINTR 4
+#define OIU_EIO 5
+#define OIU_EBADF 9
+#define OIU_EAGAIN 11
+#define OIU_ENOSYS 38
+
+/* Every device-rtl source is device code only: it replaces libc calls made in target regions. */
+#define OIU_DEVICE_BEGIN _Pragma("omp begin declare target device_type(nohost)")
+#define OIU_DEVICE_END _Pragma("omp end declare target")
+
+OIU_DEVICE_BEGIN
+
+/* The channel of the device this code runs on, or NULL when the host never published one. */
+const struct oiu_channel *oiu_channel(void);
+
+/* A staging slot owned by the calling lane for the duration of one call. */
+struct oiu_slot_ref {
+  uint32_t slot;   /* index in [0, nslots) */
+  oiu_lanes lanes; /* the lanes that took the group together */
+  uint32_t group;  /* group index, freed by the leader when all lanes are done */
+};
+
+void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref);
+void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref);
+char *oiu_slot_data(const struct oiu_channel *ch, uint32_t slot);
+uint64_t oiu_slot_host_addr(const struct oiu_channel *ch, uint32_t slot);
+
+/* Submits one SQE per calling lane (user_data is set from slot) and waits for its CQE; returns cqe.res. */
+int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_sqe *sqe);
+
+/* Writes len bytes of the slot's staging data to fd, resubmitting short writes; 0 or -errno. */
+int oiu_write_slot(const struct oiu_channel *ch, uint32_t slot, int fd, uint32_t len);
+
+OIU_DEVICE_END
+
+#endif

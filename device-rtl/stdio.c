@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The C stdio calls of target regions: printf and friends on stdout/stderr
+ * and snprintf. Each call's text reaches the kernel as one unit, written from
+ * the caller's staging slot; text longer than a slot goes out in slot-sized
+ * pieces, in order.
+ *
+ * Lowering per target: NVPTX turns printf into vprintf(fmt, packed args),
+ * whose packing is the NVPTX va_list, so vprintf is defined there; AMDGPU and
+ * the host target call printf itself (DeviceRTL already has a vprintf on
+ * AMDGPU, so it is not redefined there).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "format.h"
+#include "rtl.h"
+
+OIU_DEVICE_BEGIN
+
+/* A device FILE: for now the three standard streams. */
+struct oiu_file {
+  int fd;
+};
+
+static struct oiu_file oiu_std_files[3] = {{0}, {1}, {2}};
+FILE *stdin = (FILE *)&oiu_std_files[0];
+FILE *stdout = (FILE *)&oiu_std_files[1];
+FILE *stderr = (FILE *)&oiu_std_files[2];
+
+static int file_fd(FILE *f) {
+  struct oiu_file *of = (struct oiu_file *)f;
+  if (of < &oiu_std_files[0] || of > &oiu_std_files[2])
+    return -1;
+  return of->fd;
+}
+
+/* One message on its way to a descriptor: a slot, and the sink that fills it. */
+struct message {
+  oiu_sink sink; /* first: the flush callback gets &sink */
+  const struct oiu_channel *ch;
+  struct oiu_slot_ref ref;
+  int fd;
+};
+
+static int message_flush(oiu_sink *s) {
+  struct message *m = (struct message *)s;
+  int r = oiu_write_slot(m->ch, m->ref.slot, m->fd, (uint32_t)s->len);
+  s->len = 0;
+  return r;
+}
+
+static int message_begin(struct message *m, int fd) {
+  m->ch = oiu_channel();
+  m->fd = fd;
+  if (!m->ch)
+    return -OIU_ENOSYS; /* the host runtime never published a channel */
+  oiu_slot_acquire(m->ch, &m->ref);
+  m->sink = (oiu_sink){.buf = oiu_slot_data(m->ch, m->ref.slot),
+                       .cap = m->ch->slot_size,
+                       .flush = message_flush};
+  return 0;
+}
+
+/* Writes what is left in the slot and gives it back; 0 or -errno. */
+static int message_end(struct message *m) {
+  int r = m->sink.err;
+  if (r == 0 && m->sink.len)
+    r = message_flush(&m->sink);
+  oiu_slot_release(m->ch, &m->ref);
+  return r;
+}
+
+static void message_put(struct message *m, const char *p, size_t n) {
+  while (n && m->sink.err == 0) {
+    size_t room = m->sink.cap - m->sink.len;
+    if (room == 0) {
+      int r = m->sink.flush(&m->sink);
+      if (r < 0)
+        m->sink.err = r;
+      continue;
+    }
+    size_t k = n < room ? n : room;
+    __builtin_memcpy(m->sink.buf + m->sink.len, p, k);
+    m->sink.len += k;
+    m->sink.total += k;
+    p += k;
+    n -= k;
+  }
+}
+
+/* vfprintf on a descriptor: the count of bytes, or -1. */
+static int fd_vprintf(int fd, const char *fmt, va_list ap) {
+  struct message m;
+  if (fd < 0 || message_begin(&m, fd) < 0)
+    return -1;
+  int n = oiu_vformat(&m.sink, fmt, ap);
+  if (n < 0 && m.sink.err == 0)
+    m.sink.err = n;
+  return message_end(&m) < 0 ? -1 : n;
+}
+
+/* Raw bytes, with an optional trailing newline, as one unit. */
+static int fd_write(int fd, const void *p, size_t n, int newline) {
+  struct message m;
+  if (fd < 0 || message_begin(&m, fd) < 0)
+    return -1;
+  message_put(&m, (const char *)p, n);
+  if (newline)
+    message_put(&m, "\n", 1);
+  return message_end(&m) < 0 ? -1 : 0;
+}
+
+static size_t str_len(const char *s) {
+  size_t n = 0;
+  while (s[n])
+    n++;
+  return n;
+}
+
+int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap) {
+  return fd_vprintf(file_fd(f), fmt, ap);
+}
+
+int fprintf(FILE *restrict f, const char *restrict fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = fd_vprintf(file_fd(f), fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+#if defined(__NVPTX__)
+/* clang lowers printf(fmt, ...) to vprintf(fmt, packed args) on NVPTX. */
+int vprintf(const char *restrict fmt, va_list ap) { return fd_vprintf(1, fmt, ap); }
+#else
+int printf(const char *restrict fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = fd_vprintf(1, fmt, ap);
+  va_end(ap);
+  return n;
+}
+#endif
+#if !OIU_GPU
+int vprintf(const char *restrict fmt, va_list ap) { return fd_vprintf(1, fmt, ap); }
+#endif
+
+int puts(const char *s) { return fd_write(1, s, str_len(s), 1) < 0 ? EOF : 1; }
+
+int fputs(const char *restrict s, FILE *restrict f) {
+  return fd_write(file_fd(f), s, str_len(s), 0) < 0 ? EOF : 1;
+}
+
+int fputc(int c, FILE *f) {
+  unsigned char b = (unsigned char)c;
+  return fd_write(file_fd(f), &b, 1, 0) < 0 ? EOF : b;
+}
+
+int putc(int c, FILE *f) { return fputc(c, f); }
+int putchar(int c) { return fputc(c, stdout); }
+
+size_t fwrite(const void *restrict p, size_t size, size_t n, FILE *restrict f) {
+  if (size == 0 || n == 0)
+    return 0;
+  if (n > (size_t)-1 / size)
+    return 0;
+  return fd_write(file_fd(f), p, size * n, 0) < 0 ? 0 : n;
+}
+
+/* Standard streams are unbuffered on the device: every call is already written. */
+int fflush(FILE *f) { return f == NULL || file_fd(f) >= 0 ? 0 : EOF; }
+
+int vsnprintf(char *restrict buf, size_t n, const char *restrict fmt, va_list ap) {
+  oiu_sink s = {.buf = buf, .cap = n ? n - 1 : 0};
+  int r = oiu_vformat(&s, fmt, ap);
+  if (n)
+    buf[s.len] = '\0';
+  return r;
+}
+
+int snprintf(char *restrict buf, size_t n, const char *restrict fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vsnprintf(buf, n, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+int vsprintf(char *restrict buf, const char *restrict fmt, va_list ap) {
+  return vsnprintf(buf, (size_t)-1 >> 1, fmt, ap);
+}
+
+int sprintf(char *restrict buf, const char *restrict fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vsprintf(buf, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+OIU_DEVICE_END

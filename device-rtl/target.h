@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Everything that differs between NVPTX, AMDGPU and the host offload target:
+ * memory-order wrappers, lane (warp/wavefront) operations, back-off and the
+ * doorbell. The rest of device-rtl/ is target-independent.
+ */
+#ifndef OIU_TARGET_H
+#define OIU_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "omp_iouring/channel.h"
+
+#if defined(__NVPTX__) || defined(__AMDGPU__)
+#define OIU_GPU 1
+#include <gpuintrin.h>
+#else
+#define OIU_GPU 0
+#endif
+
+#pragma omp begin declare target device_type(nohost)
+
+/*
+ * Shared-memory accesses. "sys" is for words another agent (host CPU or the
+ * kernel) reads or writes; "dev" is for words only device threads touch. On
+ * the host target every agent is a CPU and both are the same thing.
+ */
+#define OIU_SYS __MEMORY_SCOPE_SYSTEM
+#define OIU_DEV __MEMORY_SCOPE_DEVICE
+
+static inline uint32_t oiu_load_acquire(const uint32_t *p, int scope_is_sys) {
+  return scope_is_sys ? __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_SYS)
+                      : __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_DEV);
+}
+static inline void oiu_store_release(uint32_t *p, uint32_t v, int scope_is_sys) {
+  if (scope_is_sys)
+    __scoped_atomic_store_n(p, v, __ATOMIC_RELEASE, OIU_SYS);
+  else
+    __scoped_atomic_store_n(p, v, __ATOMIC_RELEASE, OIU_DEV);
+}
+static inline uint32_t oiu_load_relaxed(const uint32_t *p) {
+  return __scoped_atomic_load_n(p, __ATOMIC_RELAXED, OIU_SYS);
+}
+/* Lock words and counters live in the shared region; only device threads use them. */
+static inline bool oiu_cas_acquire(uint32_t *p, uint32_t expect, uint32_t want) {
+  return __scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQUIRE,
+                                            __ATOMIC_RELAXED, OIU_DEV);
+}
+static inline bool oiu_cas_relaxed(uint32_t *p, uint32_t *expect, uint32_t want) {
+  return __scoped_atomic_compare_exchange_n(p, expect, want, false, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED, OIU_DEV);
+}
+static inline uint32_t oiu_fetch_add_relaxed(uint32_t *p, uint32_t v) {
+  return __scoped_atomic_fetch_add(p, v, __ATOMIC_RELAXED, OIU_DEV);
+}
+
+/* ---- lanes: the threads of one warp/wavefront that call in together ---- */
+#if OIU_GPU
+typedef uint64_t oiu_lanes;
+static inline oiu_lanes oiu_active_lanes(void) { return __gpu_lane_mask(); }
+static inline uint32_t oiu_lane_id(void) { return __gpu_lane_id(); }
+static inline uint32_t oiu_group_width(void) { return __gpu_num_lanes(); }
+static inline bool oiu_is_leader(oiu_lanes m) { return __gpu_is_first_in_lane(m); }
+static inline uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) {
+  return __gpu_read_first_lane_u32(m, v);
+}
+/* Number of active lanes below this one: its rank among the callers. */
+static inline uint32_t oiu_lane_rank(oiu_lanes m) {
+  return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
+}
+static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
+static inline void oiu_lane_sync(oiu_lanes m) { __gpu_sync_lane(m); }
+#else
+typedef uint32_t oiu_lanes;
+static inline oiu_lanes oiu_active_lanes(void) { return 1; }
+static inline uint32_t oiu_lane_id(void) { return 0; }
+static inline uint32_t oiu_group_width(void) { return 1; }
+static inline bool oiu_is_leader(oiu_lanes m) { (void)m; return true; }
+static inline uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) { (void)m; return v; }
+static inline uint32_t oiu_lane_rank(oiu_lanes m) { (void)m; return 0; }
+static inline uint32_t oiu_lane_count(oiu_lanes m) { (void)m; return 1; }
+static inline void oiu_lane_sync(oiu_lanes m) { (void)m; }
+#endif
+
+/* ---- waiting politely: exponential back-off per architecture ---- */
+#if defined(__NVPTX__)
+static inline void oiu_pause(uint32_t round) {
+  __nvvm_nanosleep(round < 8 ? 64u << round : 8192u);
+}
+#elif defined(__AMDGPU__)
+static inline void oiu_pause(uint32_t round) {
+  /* s_sleep takes a constant: 2 is ~128 cycles; repeat it for longer waits. */
+  for (uint32_t i = 0, n = round < 6 ? 1u << round : 64u; i < n; i++)
+    __builtin_amdgcn_s_sleep(2);
+}
+#else
+int sched_yield(void);
+static inline void oiu_pause(uint32_t round) {
+  if (round > 2)
+    sched_yield();
+}
+#endif
+
+/*
+ * Doorbell after publishing SQEs. A GPU cannot make a system call: the host
+ * progress thread watches the SQ tail instead. Host-target device code is a
+ * CPU thread and enters the ring (or wakes the emulation thread) itself.
+ */
+#if OIU_GPU
+static inline void oiu_doorbell(const struct oiu_channel *ch) { (void)ch; }
+#else
+void oiu_host_doorbell(const struct oiu_channel *ch);
+static inline void oiu_doorbell(const struct oiu_channel *ch) { oiu_host_doorbell(ch); }
+#endif
+
+#pragma omp end declare target
+
+#endif
