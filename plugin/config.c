@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* LIBOMPTARGET_IO_URING* settings, and the runtime's message lines. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct oiu_config oiu_cfg;
+
+/* Reads an unsigned variable; keeps *v when unset; -EINVAL (with a message) when malformed. */
+static int env_uint(const char *name, unsigned *v, unsigned lo, unsigned hi) {
+  const char *s = getenv(name);
+  if (!s || !*s)
+    return 0;
+  char *end;
+  errno = 0;
+  unsigned long x = strtoul(s, &end, 0);
+  if (errno || *end || x < lo || x > hi) {
+    oiu_warn("%s=%s is not a number in [%u, %u]; using %u", name, s, lo, hi, *v);
+    return -EINVAL;
+  }
+  *v = (unsigned)x;
+  return 0;
+}
+
+int oiu_config_load(struct oiu_config *c) {
+  *c = (struct oiu_config){.entries = 256, .slots = 4096, .slot_size = 1024,
+                           .sqpoll_idle_ms = 1000, .poll_max_us = 1000};
+  const char *s = getenv("LIBOMPTARGET_INFO");
+  c->info = s && strtol(s, NULL, 0) != 0;
+  s = getenv("LIBOMPTARGET_IO_URING");
+  c->use_uring = s && *s && strcmp(s, "0") != 0;
+  int err = 0;
+  s = getenv("LIBOMPTARGET_IO_URING_MODE");
+  if (s && *s) {
+    if (!strcmp(s, "sqpoll"))
+      c->mode = OIU_MODE_SQPOLL;
+    else if (!strcmp(s, "enter"))
+      c->mode = OIU_MODE_ENTER;
+    else {
+      oiu_warn("LIBOMPTARGET_IO_URING_MODE=%s: expected sqpoll or enter; using the default", s);
+      err = -EINVAL;
+    }
+  }
+  err |= env_uint("LIBOMPTARGET_IO_URING_ENTRIES", &c->entries, 1, 32768);
+  err |= env_uint("LIBOMPTARGET_IO_URING_SLOTS", &c->slots, 64, 1u << 20);
+  err |= env_uint("LIBOMPTARGET_IO_URING_SLOT_SIZE", &c->slot_size, 64, 1u << 26);
+  err |= env_uint("LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS", &c->sqpoll_idle_ms, 1, 3600000);
+  err |= env_uint("LIBOMPTARGET_IO_URING_POLL_MAX_US", &c->poll_max_us, 1, 1000000);
+  /* Ring sizes are powers of two; slots come in groups of the widest wavefront. */
+  while (c->entries & (c->entries - 1))
+    c->entries &= c->entries - 1;
+  c->slots = (c->slots + OIU_MAX_GROUP - 1) / OIU_MAX_GROUP * OIU_MAX_GROUP;
+  c->slot_size = (c->slot_size + 63) / 64 * 64;
+  return err ? -EINVAL : 0;
+}
+
+static void vmessage(int always, const char *fmt, va_list ap) {
+  if (!always && !oiu_cfg.info)
+    return;
+  char line[512];
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  if (n < 0)
+    return;
+  /* One write per line, so it never interleaves with device output. */
+  fprintf(stderr, "omp-iouring: %s\n", line);
+}
+
+void oiu_info(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vmessage(0, fmt, ap);
+  va_end(ap);
+}
+
+void oiu_warn(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vmessage(1, fmt, ap);
+  va_end(ap);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Private interfaces of the host runtime (libompiouring). Functions return 0 or -errno. */
+#ifndef OIU_PLUGIN_INTERNAL_H
+#define OIU_PLUGIN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "omp_iouring/channel.h"
+
+struct oiu_config {
+  int use_uring;          /* LIBOMPTARGET_IO_URING */
+  int mode;               /* LIBOMPTARGET_IO_URING_MODE: enum oiu_mode, 0 = per-target default */
+  unsigned entries;       /* LIBOMPTARGET_IO_URING_ENTRIES: SQ entries */
+  unsigned slots;         /* LIBOMPTARGET_IO_URING_SLOTS */
+  unsigned slot_size;     /* LIBOMPTARGET_IO_URING_SLOT_SIZE */
+  unsigned sqpoll_idle_ms;/* LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS */
+  unsigned poll_max_us;   /* LIBOMPTARGET_IO_URING_POLL_MAX_US: longest idle sleep of the host thread */
+  int info;               /* LIBOMPTARGET_INFO != 0 */
+};
+int oiu_config_load(struct oiu_config *c);
+void oiu_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void oiu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern struct oiu_config oiu_cfg;
+
+/* Memory every agent of one device reaches: host mapping and device view. */
+enum oiu_backend { OIU_MEM_HOST = 1, OIU_MEM_CUDA = 2, OIU_MEM_HSA = 3 };
+struct oiu_region {
+  void *host;
+  uint64_t device_addr; /* address device code uses */
+  size_t size;
+  uint64_t local_addr;  /* zeroed device-local block of local_size bytes (device address) */
+  size_t local_size;
+  int backend;
+};
+int oiu_mem_alloc(struct oiu_region *r, size_t size, size_t local_size, int backend,
+                  int device_ordinal);
+void oiu_mem_free(struct oiu_region *r);
+
+/* One device's channel and what serves it. */
+struct oiu_device {
+  int num;                /* OpenMP device number */
+  int ordinal;            /* index among devices of the same vendor */
+  int backend;
+  char type[32];          /* OMPT device type: "sm_90", "gfx90a", "generic-64bit" */
+  int ready;              /* channel set up (or failed: ch == NULL) */
+  int published;
+  struct oiu_region region;
+  struct oiu_channel *ch; /* host view */
+};
+
+/* Lays out and initializes the channel in dev->region; sets up io_uring or emulation. */
+int oiu_channel_create(struct oiu_device *dev);
+void oiu_channel_destroy(struct oiu_device *dev);
+
+/* io_uring on user memory (IORING_SETUP_NO_MMAP); fills the ring offsets of ch. */
+int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off, int mode);
+/* Emulated rings: same layout, no kernel ring. */
+void oiu_emulated_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off);
+/* Executes published SQEs with plain system calls; returns how many. */
+unsigned oiu_emulate(struct oiu_channel *ch);
+
+/* The process's one host thread: doorbell, submitter or emulator for every device. */
+int oiu_progress_start(void);
+void oiu_progress_add(struct oiu_device *dev);
+void oiu_progress_stop(void);
+/* Serves dev once; returns nonzero if there was work. */
+int oiu_serve(struct oiu_device *dev);
+int oiu_kick_fd(void);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory backends. The host offload target's "device" is the CPU itself:
+ * plain anonymous memory serves it. GPU backends (mem_cuda.c, mem_hsa.c) take
+ * the same anonymous mapping and make it reachable from the device.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+int oiu_mem_cuda_map(struct oiu_region *r, int ordinal);
+void oiu_mem_cuda_unmap(struct oiu_region *r);
+
+int oiu_mem_alloc(struct oiu_region *r, size_t size, size_t local_size, int backend, int ordinal) {
+  /* On the host target the device-local block is simply the region's tail. */
+  size_t total = backend == OIU_MEM_HOST ? size + local_size : size;
+  /* Populated up front: the kernel and the device must never fault on it. */
+  void *p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                 -1, 0);
+  if (p == MAP_FAILED)
+    return -errno;
+  *r = (struct oiu_region){.host = p, .device_addr = (uint64_t)(uintptr_t)p, .size = total,
+                           .local_addr = (uint64_t)(uintptr_t)p + size, .local_size = local_size,
+                           .backend = backend};
+  int err = 0;
+  if (backend == OIU_MEM_CUDA)
+    err = oiu_mem_cuda_map(r, ordinal);
+  else if (backend != OIU_MEM_HOST)
+    err = -ENOTSUP;
+  if (err) {
+    munmap(p, total);
+    r->host = NULL;
+  }
+  return err;
+}
+
+void oiu_mem_free(struct oiu_region *r) {
+  if (!r->host)
+    return;
+  if (r->backend == OIU_MEM_CUDA)
+    oiu_mem_cuda_unmap(r);
+  munmap(r->host, r->size);
+  r->host = NULL;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The process's one host thread. Device code on a GPU cannot make system
+ * calls, so for every device this thread does what the device cannot:
+ *   sqpoll:   wake the kernel's SQ thread when it sleeps with work pending;
+ *   enter:    call io_uring_enter for SQEs the device published;
+ *   emulated: execute the SQEs itself (emulate.c).
+ * It polls GPU rings with a back-off that ends at poll_max_us when idle, and
+ * blocks on an eventfd that host-target device code rings otherwise.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "uring_compat.h"
+
+#define MAX_DEVICES 64
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct oiu_device *devices[MAX_DEVICES];
+static int ndevices;
+static int gpu_devices; /* rings that must be polled */
+static pthread_t thread;
+static int running;
+static int stop;
+static int kick_fd = -1;
+
+int oiu_kick_fd(void) { return kick_fd; }
+
+static uint32_t load_acquire(const struct oiu_channel *ch, uint64_t off) {
+  return __atomic_load_n((const uint32_t *)((const char *)ch + off), __ATOMIC_ACQUIRE);
+}
+
+int oiu_serve(struct oiu_device *dev) {
+  struct oiu_channel *ch = dev->ch;
+  switch (ch->mode) {
+  case OIU_MODE_EMULATED:
+    return oiu_emulate(ch) != 0;
+  case OIU_MODE_ENTER: {
+    /* Pairs with the device publisher's release of the tail. */
+    uint32_t tail = load_acquire(ch, ch->sq_tail_off);
+    uint32_t head = load_acquire(ch, ch->sq_head_off);
+    if (tail == head)
+      return 0;
+    /* Consumes the SQEs before returning, so head catches up with tail. */
+    int r = io_uring_enter((unsigned)ch->ring_fd, tail - head, 0, 0, NULL);
+    if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -EINTR)
+      oiu_warn("device %d: io_uring_enter: %s", dev->num, strerror(-r));
+    return 1;
+  }
+  case OIU_MODE_SQPOLL: {
+    uint32_t tail = load_acquire(ch, ch->sq_tail_off);
+    uint32_t head = load_acquire(ch, ch->sq_head_off);
+    if (tail == head)
+      return 0;
+    /* The SQ thread set NEED_WAKEUP before sleeping; it will not see the new tail itself. */
+    if (load_acquire(ch, ch->sq_flags_off) & OIU_SQ_NEED_WAKEUP)
+      io_uring_enter((unsigned)ch->ring_fd, 0, 0, IORING_ENTER_SQ_WAKEUP, NULL);
+    return 1;
+  }
+  }
+  return 0;
+}
+
+static void sleep_us(unsigned us) {
+  struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
+  nanosleep(&ts, NULL);
+}
+
+static void *progress_main(void *arg) {
+  (void)arg;
+  unsigned idle_us = 0;
+  while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+    int work = 0;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < ndevices; i++)
+      work |= oiu_serve(devices[i]);
+    int poll_gpus = gpu_devices;
+    pthread_mutex_unlock(&lock);
+    if (work) {
+      idle_us = 0;
+      continue;
+    }
+    if (poll_gpus) {
+      /* Spin briefly after activity, then sleep longer and longer: idle costs little. */
+      idle_us = idle_us ? idle_us * 2 : 1;
+      if (idle_us > oiu_cfg.poll_max_us)
+        idle_us = oiu_cfg.poll_max_us;
+      if (idle_us > 4)
+        sleep_us(idle_us);
+      continue;
+    }
+    /* Only host-target rings: their device code rings the eventfd. */
+    struct pollfd p = {.fd = kick_fd, .events = POLLIN};
+    if (poll(&p, 1, 100) > 0) {
+      uint64_t v;
+      if (read(kick_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        sleep_us(1000);
+    }
+  }
+  return NULL;
+}
+
+int oiu_progress_start(void) {
+  if (running)
+    return 0;
+  kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (kick_fd < 0)
+    return -errno;
+  int err = pthread_create(&thread, NULL, progress_main, NULL);
+  if (err) {
+    close(kick_fd);
+    kick_fd = -1;
+    return -err;
+  }
+  running = 1;
+  return 0;
+}
+
+void oiu_progress_add(struct oiu_device *dev) {
+  pthread_mutex_lock(&lock);
+  if (ndevices < MAX_DEVICES) {
+    devices[ndevices++] = dev;
+    gpu_devices += dev->backend != OIU_MEM_HOST;
+  }
+  pthread_mutex_unlock(&lock);
+  uint64_t one = 1;
+  if (write(kick_fd, &one, sizeof one) < 0) /* re-evaluate how to wait */
+    return;
+}
+
+/* Serves until every ring is idle, then ends the thread. */
+void oiu_progress_stop(void) {
+  if (!running)
+    return;
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+  uint64_t one = 1;
+  if (write(kick_fd, &one, sizeof one) < 0)
+    oiu_warn("progress thread: eventfd: %s", strerror(errno));
+  pthread_join(thread, NULL);
+  running = 0;
+  pthread_mutex_lock(&lock);
+  for (int i = 0; i < ndevices; i++)
+    while (oiu_serve(devices[i])) /* drain: nothing published is left behind */
+      ;
+  pthread_mutex_unlock(&lock);
+  close(kick_fd);
+  kick_fd = -1;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Activation through OMPT. libomp asks every loaded library for
+ * ompt_start_tool; ours registers two callbacks:
+ *   device_initialize: remember the device and its kind (sm_*, gfx*, host);
+ *   target_emi begin:  before the first construct of a device runs, set up
+ *                      its channel and publish it into the device global
+ *                      __oiu_channel (doing this in device_initialize or
+ *                      device_load deadlocks libomptarget).
+ * Only one OMPT tool runs per process: a user tool named in
+ * OMP_TOOL_LIBRARIES wins, and we say so instead of silently displacing it.
+ */
+#include <omp-tools.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+/* Host copy of the device global, defined by the device library (device-rtl/channel_var.c). */
+extern void *__oiu_channel __attribute__((weak));
+
+#define MAX_DEVICES 64
+static struct oiu_device devices[MAX_DEVICES];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int active;
+
+static int backend_of(const char *type) {
+  if (!strncmp(type, "sm_", 3))
+    return OIU_MEM_CUDA;
+  if (!strncmp(type, "gfx", 3))
+    return OIU_MEM_HSA;
+  return OIU_MEM_HOST;
+}
+
+static void on_device_initialize(int num, const char *type, ompt_device_t *device,
+                                 ompt_function_lookup_t lookup, const char *doc) {
+  (void)device, (void)lookup, (void)doc;
+  if (num < 0 || num >= MAX_DEVICES)
+    return;
+  pthread_mutex_lock(&lock);
+  struct oiu_device *d = &devices[num];
+  d->num = num;
+  snprintf(d->type, sizeof d->type, "%s", type ? type : "unknown");
+  d->backend = backend_of(d->type);
+  d->ordinal = 0; /* the k-th device of a vendor is that vendor's ordinal k */
+  for (int i = 0; i < num; i++)
+    d->ordinal += devices[i].type[0] && devices[i].backend == d->backend;
+  pthread_mutex_unlock(&lock);
+}
+
+/* Which of descriptors 0..31 are regular files (their writes must be serialized). */
+static uint32_t regular_fds(void) {
+  uint32_t mask = 0;
+  struct stat st;
+  for (int fd = 0; fd < 3; fd++)
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+      mask |= 1u << fd;
+  return mask;
+}
+
+static void publish(struct oiu_device *d) {
+  if (!d->ready) {
+    d->ready = 1;
+    int err = oiu_progress_start();
+    if (!err)
+      err = oiu_channel_create(d);
+    if (err) {
+      oiu_warn("device %d (%s): no device I/O channel: %s", d->num, d->type, strerror(-err));
+      return;
+    }
+    oiu_progress_add(d);
+  }
+  if (!d->ch || d->published)
+    return;
+  /* NULL until the device image is loaded; then we retry at the next construct. */
+  void *dst = omp_get_mapped_ptr(&__oiu_channel, d->num);
+  if (!dst)
+    return;
+  void *value = (void *)(uintptr_t)d->region.device_addr;
+  if (omp_target_memcpy(dst, &value, sizeof value, 0, 0, d->num, omp_get_initial_device()))
+    oiu_warn("device %d: publishing the channel failed", d->num);
+  else
+    d->published = 1;
+}
+
+static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int num,
+                      ompt_data_t *task_data, ompt_data_t *target_task_data,
+                      ompt_data_t *target_data, const void *codeptr_ra) {
+  (void)kind, (void)task_data, (void)target_task_data, (void)target_data, (void)codeptr_ra;
+  if (endpoint != ompt_scope_begin || num < 0 || num >= MAX_DEVICES)
+    return;
+  struct oiu_device *d = &devices[num];
+  if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE)) {
+    d->ch->regular_fd_mask = regular_fds();
+    return;
+  }
+  pthread_mutex_lock(&lock);
+  if (!d->type[0]) { /* initialized before we could see it */
+    d->num = num;
+    snprintf(d->type, sizeof d->type, "unknown");
+    d->backend = OIU_MEM_HOST;
+  }
+  publish(d);
+  if (d->ch)
+    d->ch->regular_fd_mask = regular_fds();
+  pthread_mutex_unlock(&lock);
+}
+
+static int tool_initialize(ompt_function_lookup_t lookup, int initial_device_num,
+                           ompt_data_t *tool_data) {
+  (void)initial_device_num, (void)tool_data;
+  ompt_set_callback_t set = (ompt_set_callback_t)lookup("ompt_set_callback");
+  if (!set)
+    return 0;
+  int a = set(ompt_callback_device_initialize, (ompt_callback_t)on_device_initialize);
+  int b = set(ompt_callback_target_emi, (ompt_callback_t)on_target);
+  if (a != ompt_set_always || b != ompt_set_always) {
+    oiu_warn("this OpenMP runtime lacks the OMPT device callbacks; device I/O is unavailable");
+    return 0;
+  }
+  active = 1;
+  return 1;
+}
+
+static void tool_finalize(ompt_data_t *tool_data) { (void)tool_data; }
+
+ompt_start_tool_result_t *ompt_start_tool(unsigned int omp_version, const char *runtime_version) {
+  (void)omp_version, (void)runtime_version;
+  static ompt_start_tool_result_t result = {tool_initialize, tool_finalize, {0}};
+  oiu_config_load(&oiu_cfg);
+  if (&__oiu_channel == NULL)
+    return NULL; /* the program has no device library linked: nothing to serve */
+  const char *user_tool = getenv("OMP_TOOL_LIBRARIES");
+  if (user_tool && *user_tool) {
+    oiu_warn("OMP_TOOL_LIBRARIES=%s takes the process's one OMPT tool slot; "
+             "device I/O through omp-iouring is disabled",
+             user_tool);
+    return NULL;
+  }
+  return &result;
+}
+
+/* Runs after exit() handlers and before libomptarget's own destructors. */
+__attribute__((destructor)) static void shutdown(void) {
+  if (!active)
+    return;
+  oiu_progress_stop();
+  for (int i = 0; i < MAX_DEVICES; i++)
+    oiu_channel_destroy(&devices[i]);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io_uring on memory we own: IORING_SETUP_NO_MMAP puts the rings and SQEs in
+ * the device's shared region, so device code, host and kernel see one ring.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "uring_compat.h"
+
+_Static_assert(sizeof(struct io_uring_sqe) == sizeof(struct oiu_sqe), "SQE size");
+_Static_assert(offsetof(struct io_uring_sqe, user_data) == offsetof(struct oiu_sqe, user_data),
+               "SQE user_data");
+_Static_assert(offsetof(struct io_uring_sqe, len) == offsetof(struct oiu_sqe, len), "SQE len");
+_Static_assert(offsetof(struct io_uring_sqe, addr3) == offsetof(struct oiu_sqe, addr3), "SQE addr3");
+_Static_assert(sizeof(struct io_uring_cqe) == sizeof(struct oiu_cqe), "CQE size");
+_Static_assert(IORING_OP_WRITE == OIU_OP_WRITE && IORING_OP_READ == OIU_OP_READ &&
+                   IORING_OP_OPENAT == OIU_OP_OPENAT && IORING_OP_CLOSE == OIU_OP_CLOSE &&
+                   IORING_OP_STATX == OIU_OP_STATX && IORING_OP_FSYNC == OIU_OP_FSYNC &&
+                   IORING_OP_UNLINKAT == OIU_OP_UNLINKAT && IORING_OP_MKDIRAT == OIU_OP_MKDIRAT,
+               "opcodes");
+_Static_assert(IOSQE_ASYNC == OIU_SQE_ASYNC && IORING_SQ_NEED_WAKEUP == OIU_SQ_NEED_WAKEUP,
+               "flags");
+
+int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off, int mode) {
+  char *base = (char *)ch;
+  struct io_uring_params p;
+  int fd = -EINVAL;
+  /* NO_SQARRAY needs 6.6; without it the SQ array is filled once with the identity. */
+  static const unsigned extra[] = {IORING_SETUP_NO_SQARRAY, 0};
+  for (int i = 0; i < 2 && fd == -EINVAL; i++) {
+    memset(&p, 0, sizeof p);
+    p.flags = IORING_SETUP_NO_MMAP | IORING_SETUP_CQSIZE | extra[i];
+    if (mode == OIU_MODE_SQPOLL) {
+      p.flags |= IORING_SETUP_SQPOLL;
+      p.sq_thread_idle = oiu_cfg.sqpoll_idle_ms;
+    }
+    p.cq_entries = ch->cq_entries;
+    oiu_set_user_addr(&p.sq_off, &p.cq_off, base + sqes_off, base + rings_off);
+    fd = io_uring_setup(ch->sq_entries, &p);
+  }
+  if (fd < 0)
+    return fd;
+  if (p.sq_entries != ch->sq_entries || p.cq_entries != ch->cq_entries) {
+    close(fd);
+    return -EINVAL; /* sizes were powers of two within limits: the kernel must keep them */
+  }
+  if (!(p.flags & IORING_SETUP_NO_SQARRAY)) {
+    uint32_t *array = (uint32_t *)(base + rings_off + p.sq_off.array);
+    for (uint32_t i = 0; i < ch->sq_entries; i++)
+      array[i] = i;
+  }
+  ch->mode = (uint32_t)mode;
+  ch->ring_fd = fd;
+  ch->sq_head_off = rings_off + p.sq_off.head;
+  ch->sq_tail_off = rings_off + p.sq_off.tail;
+  ch->sq_flags_off = rings_off + p.sq_off.flags;
+  ch->sqes_off = sqes_off;
+  ch->cq_head_off = rings_off + p.cq_off.head;
+  ch->cq_tail_off = rings_off + p.cq_off.tail;
+  ch->cqes_off = rings_off + p.cq_off.cqes;
+  return 0;
+}
