@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* The line every (team, thread, line) of the concurrency tests prints, so the checker can rebuild it. */
+#ifndef OIU_TEST_LINE_FORMAT_H
+#define OIU_TEST_LINE_FORMAT_H
+
+#define LINE_FMT "team %d thread %d line %d value %.3f tag %.*s check %08x\n"
+#define LINE_TAG "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+static inline unsigned line_check(int t, int m, int k) {
+  unsigned h = 2166136261u;
+  h = (h ^ (unsigned)t) * 16777619u;
+  h = (h ^ (unsigned)m) * 16777619u;
+  h = (h ^ (unsigned)k) * 16777619u;
+  return h;
+}
+static inline double line_value(int t, int m, int k) { return t * 1000.0 + m + k / 8.0; }
+static inline int line_tag_len(int t, int m, int k) { return (t * 7 + m * 3 + k) % 62; }
+
+#define LINE_ARGS(t, m, k) \
+  t, m, k, line_value(t, m, k), line_tag_len(t, m, k), LINE_TAG, line_check(t, m, k)
+
+#endif
