@@ -18,21 +18,34 @@
 
 OIU_DEVICE_BEGIN
 
-/* A device FILE: for now the three standard streams. */
+/*
+ * The standard streams. GPU images have no libc, so they get objects of
+ * ours; host-target images are CPU code beside glibc and use glibc's own
+ * stdin/stdout/stderr pointers (only their identity matters here).
+ */
+#if OIU_GPU
 struct oiu_file {
   int fd;
 };
-
 static struct oiu_file oiu_std_files[3] = {{0}, {1}, {2}};
 FILE *stdin = (FILE *)&oiu_std_files[0];
 FILE *stdout = (FILE *)&oiu_std_files[1];
 FILE *stderr = (FILE *)&oiu_std_files[2];
+#endif
+
+#if !OIU_GPU
+/* glibc's pointers; default visibility, or the image could not link to them. */
+extern FILE *stdout __attribute__((visibility("default")));
+extern FILE *stderr __attribute__((visibility("default")));
+extern FILE *stdin __attribute__((visibility("default")));
+#endif
 
 static int file_fd(FILE *f) {
-  struct oiu_file *of = (struct oiu_file *)f;
-  if (of < &oiu_std_files[0] || of > &oiu_std_files[2])
-    return -1;
-  return of->fd;
+  if (f == stdout)
+    return 1;
+  if (f == stderr)
+    return 2;
+  return f && f == stdin ? 0 : -1;
 }
 
 /* One message on its way to a descriptor: a slot, and the sink that fills it. */
@@ -146,7 +159,13 @@ int printf(const char *restrict fmt, ...) {
 int vprintf(const char *restrict fmt, va_list ap) { return fd_vprintf(1, fmt, ap); }
 #endif
 
-int puts(const char *s) { return fd_write(1, s, str_len(s), 1) < 0 ? EOF : 1; }
+/* glibc's puts returns the bytes written (capped at INT_MAX), fputs returns 1. */
+int puts(const char *s) {
+  size_t n = str_len(s);
+  if (fd_write(1, s, n, 1) < 0)
+    return EOF;
+  return n < 0x7fffffff ? (int)n + 1 : 0x7fffffff;
+}
 
 int fputs(const char *restrict s, FILE *restrict f) {
   return fd_write(file_fd(f), s, str_len(s), 0) < 0 ? EOF : 1;

@@ -13,8 +13,8 @@ int main(void) {
   const int n = 256;
 #pragma omp target teams distribute parallel for num_teams(8) thread_limit(32)
   for (int i = 0; i < n; i++)
-    printf("hello from iteration %3d (team %d, thread %d): sqrt(%d) = %.6f\n", i,
-           omp_get_team_num(), omp_get_thread_num(), i, __builtin_sqrt((double)i));
+    printf("hello from iteration %3d (team %d, thread %d): 1/(%d+1) = %.6f\n", i,
+           omp_get_team_num(), omp_get_thread_num(), i, 1.0 / (i + 1));
   printf("host: %d device lines printed\n", n);
   return 0;
 }

@@ -35,7 +35,7 @@
 /* Who consumes the SQ ring. */
 enum oiu_mode {
   OIU_MODE_SQPOLL = 1,   /* kernel SQPOLL thread; host doorbell wakes it */
-  OIU_MODE_ENTER = 2,    /* host thread (or host-target device code) calls io_uring_enter */
+  OIU_MODE_ENTER = 2,    /* the host thread calls io_uring_enter */
   OIU_MODE_EMULATED = 3, /* no io_uring: a host thread executes SQEs with plain syscalls */
 };
 
@@ -129,8 +129,8 @@ struct oiu_channel {
   uint32_t magic;
   uint32_t version;
   uint32_t mode;          /* enum oiu_mode */
-  int32_t ring_fd;        /* io_uring fd (host-target device code may enter it), or -1 */
-  int32_t kick_fd;        /* eventfd the host-target device code writes to wake the host thread, or -1 */
+  int32_t ring_fd;        /* io_uring fd, or -1 (host use only) */
+  int32_t kick_fd;        /* eventfd host-target device code writes to wake the host thread */
   uint32_t device_num;
   uint64_t host_addr;     /* host virtual address of this header */
   uint64_t size;          /* bytes in the region */
