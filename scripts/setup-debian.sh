@@ -138,7 +138,7 @@ if (( with_gpu_libc )); then
   if (( dry_run )); then
     say "GPU libc: would run scripts/build-gpu-libc.sh"
   else
-    as_build_user "$here/build-gpu-libc.sh"
+    as_build_user "$here/build-gpu-libc.sh" --no-report
   fi
 fi
 
@@ -146,6 +146,9 @@ fi
 say "LLVM prefix: $OIU_LLVM_PREFIX"
 if (( own_rtl )); then
   as_build_user "$here/build-devicertl.sh" --report
+fi
+if (( with_gpu_libc && ! dry_run )); then
+  as_build_user "$here/build-gpu-libc.sh" --report
 fi
 cuda=${CUDA_PATH:-/usr/local/cuda}
 if [[ -x $cuda/bin/ptxas && -x $cuda/bin/nvlink ]]; then
