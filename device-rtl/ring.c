@@ -168,10 +168,9 @@ int oiu_write_slot(const struct oiu_channel *ch, uint32_t slot, int fd, uint32_t
     sqe.off = (uint64_t)-1; /* the file's own position, like write(2) */
     sqe.addr = oiu_slot_host_addr(ch, slot) + done;
     sqe.len = len - done;
-    /* Regular files: run in io-wq, which serializes writes per inode, so
-     * concurrent writes through the shared file position never overlap. */
+    /* Regular files: append atomically (see channel.h, regular_fd_mask). */
     if (fd >= 0 && fd < 32 && (oiu_load_relaxed(&ch->regular_fd_mask) & (1u << fd)))
-      sqe.flags = OIU_SQE_ASYNC;
+      sqe.op_flags = OIU_RWF_APPEND;
     int32_t res = oiu_submit_wait(ch, slot, &sqe);
     if (res == -OIU_EINTR || res == -OIU_EAGAIN)
       continue;

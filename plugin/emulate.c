@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -32,9 +33,11 @@ static int32_t execute(const struct oiu_sqe *s) {
   switch (s->opcode) {
   case OIU_OP_NOP:
     return 0;
-  case OIU_OP_WRITE:
-    return (int32_t)(s->off == (uint64_t)-1 ? ret(write(s->fd, addr, s->len))
-                                             : ret(pwrite(s->fd, addr, s->len, (off_t)s->off)));
+  case OIU_OP_WRITE: {
+    struct iovec iov = {.iov_base = addr, .iov_len = s->len};
+    off_t off = s->off == (uint64_t)-1 ? -1 : (off_t)s->off;
+    return (int32_t)ret(pwritev2(s->fd, &iov, 1, off, (int)s->op_flags));
+  }
   case OIU_OP_READ:
     return (int32_t)(s->off == (uint64_t)-1 ? ret(read(s->fd, addr, s->len))
                                              : ret(pread(s->fd, addr, s->len, (off_t)s->off)));

@@ -118,6 +118,7 @@ int oiu_progress_start(void) {
     kick_fd = -1;
     return -err;
   }
+  pthread_setname_np(thread, "omp-iouring"); /* so ps/top and benchmarks can find it */
   running = 1;
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -87,13 +88,28 @@ static void publish(struct oiu_device *d) {
     d->published = 1;
 }
 
+/*
+ * Device writes to regular files append (channel.h): afterwards the shared
+ * file position may trail the end, so host output would overwrite them.
+ */
+static void seek_to_end(uint32_t mask) {
+  for (int fd = 0; fd < 3; fd++)
+    if (mask & (1u << fd))
+      lseek(fd, 0, SEEK_END);
+}
+
 static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int num,
                       ompt_data_t *task_data, ompt_data_t *target_task_data,
                       ompt_data_t *target_data, const void *codeptr_ra) {
   (void)kind, (void)task_data, (void)target_task_data, (void)target_data, (void)codeptr_ra;
-  if (endpoint != ompt_scope_begin || num < 0 || num >= MAX_DEVICES)
+  if (num < 0 || num >= MAX_DEVICES)
     return;
   struct oiu_device *d = &devices[num];
+  if (endpoint == ompt_scope_end) {
+    if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE))
+      seek_to_end(d->ch->regular_fd_mask);
+    return;
+  }
   if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE)) {
     d->ch->regular_fd_mask = regular_fds();
     return;

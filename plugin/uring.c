@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -21,7 +22,7 @@ _Static_assert(IORING_OP_WRITE == OIU_OP_WRITE && IORING_OP_READ == OIU_OP_READ 
                    IORING_OP_STATX == OIU_OP_STATX && IORING_OP_FSYNC == OIU_OP_FSYNC &&
                    IORING_OP_UNLINKAT == OIU_OP_UNLINKAT && IORING_OP_MKDIRAT == OIU_OP_MKDIRAT,
                "opcodes");
-_Static_assert(IOSQE_ASYNC == OIU_SQE_ASYNC && IORING_SQ_NEED_WAKEUP == OIU_SQ_NEED_WAKEUP,
+_Static_assert(RWF_APPEND == OIU_RWF_APPEND && IORING_SQ_NEED_WAKEUP == OIU_SQ_NEED_WAKEUP,
                "flags");
 
 int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off, int mode) {
