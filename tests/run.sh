@@ -5,6 +5,7 @@
 #   run.sh calls STDIO_CALLS                device stdio calls == glibc's, stdout and stderr
 #   run.sh lines LINES CHECK SINK T M K     every line once, untorn, in order (SINK: file pipe stderr_file stderr_pipe)
 #   run.sh hello HELLO                      the example's 256 lines, each once
+#   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR: one clear line, all output
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -44,6 +45,16 @@ hello)
   [ "$lines" = 256 ] && [ "$distinct" = 256 ] && [ "$last" = "host: 256 device lines printed" ]
   # each line is exact: recompute the value with awk
   awk '/^hello from iteration/ { i=$4+0; want=sprintf("%.6f", 1/(i+1)); if ($NF != want) { print "bad line: " $0; bad=1 } } END { exit bad }' "$tmp/out"
+  ;;
+fallback)
+  no_uring=$1 err=$2 app=$3 check=$4
+  "$no_uring" "$err" "$app" 4 8 100 >"$tmp/out" 2>"$tmp/err"
+  "$check" 4 8 100 <"$tmp/out"
+  case $err in EPERM) why="Operation not permitted" ;; ENOSYS) why="Function not implemented" ;; esac
+  want="io_uring unavailable ($why); device I/O goes through the emulated ring"
+  n=$(grep -c "$want" "$tmp/err" || true)
+  echo "fallback: $n line(s) saying: $want"
+  [ "$n" = 1 ] || { cat "$tmp/err"; exit 1; }
   ;;
 *)
   echo "unknown mode $mode" >&2
