@@ -15,7 +15,7 @@
 #   OIU_XZ_OPTS      xz options (default "-9e -T2")
 #   OIU_BUNDLE_MAX   size limit of OUTPUT in bytes (default 55000000)
 #   OIU_BUNDLE_EXTRA extra files/dirs, relative to the source tree, to copy in
-#                    (space-separated; tests/run.sh is always copied)
+#                    (space-separated; tests/run.sh and bench/run.sh always are)
 #   OIU_ARCHS        offload archs to record when the build's CMakeCache has no
 #                    OIU_OFFLOAD_ARCHS (archs.txt; env.sh needs libcuda for sm_*)
 # See docs/bundle.md.
@@ -178,9 +178,9 @@ resolve_name() { # NAME [DIR]: the path the loader would find on this machine
   /sbin/ldconfig -p 2>/dev/null | awk -v n="$n" '$1 == n && /x86-64/ { print $NF; exit }'
 }
 declare -A dl_seen=()
-for f in "$B"/lib/libomptarget.so* "$B"/lib/libompiouring.so*; do
+for f in "$B"/lib/libomptarget.so* "$B"/lib/libompiouring.so* "$B"/bin/*; do
     [[ -f $f && ! -L $f ]] || continue
-    origin=$(sed -n "s|^lib/$(basename "$f") <- ||p" "$manifest" | head -n 1)
+    origin=$(sed -n "s|^${f#"$B"/} <- ||p" "$manifest" | head -n 1)
     odir=$(dirname "${origin:-/nonexistent/x}")
     while IFS= read -r n; do
       [[ -n ${dl_seen[$n]:-} ]] && continue
@@ -301,12 +301,12 @@ def word(s, dir_only=False):
         parts.append(shlex.quote(s[pos:]))
     return "".join(parts)
 
-# always shipped: the test runner and anything asked for
-for rel in ["tests/run.sh"] + os.environ.get("OIU_B_EXTRA", "").split():
+# always shipped: the test and benchmark runners, and anything asked for
+for rel in ["tests/run.sh", "bench/run.sh"] + os.environ.get("OIU_B_EXTRA", "").split():
     p = os.path.join(src, rel)
     if os.path.exists(p):
         word(p)
-    else:
+    elif rel != "bench/run.sh":
         warn(f"{rel} not in the source tree")
 
 known = {"WORKING_DIRECTORY", "ENVIRONMENT", "ENVIRONMENT_MODIFICATION", "TIMEOUT", "WILL_FAIL",
@@ -619,10 +619,13 @@ Run one program:
   . ./env.sh; ./bin/hello
   LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_INFO=-1 ./bin/hello
 
+Benchmarks (if bench/run.sh is here; BIN defaults to ./bin):
+  . ./env.sh; bench/run.sh
+
 Files:
   bin/           the build's executables (tests, examples, bench)
   lib/           shared libraries (libomptarget, libLLVM, libomp + libomp.so, liburing, ...)
-  tests/run.sh   the test runner script the tests call
+  tests/run.sh   the test runner script the tests call (bench/run.sh: the benchmark table)
   build/         working directories of the tests
   archs.txt      offload archs of the build (env.sh insists on libcuda for sm_*)
   glibc.txt      the oldest glibc the bundle runs with
