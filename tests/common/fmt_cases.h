@@ -561,6 +561,17 @@ static inline int fmt_case_call(const fmt_case *c, fc_snprintf_fn fn,
   FC_DISPATCH(fn)
 }
 
+/* printf(c->fmt, ...) with the case's arguments: the printf lowering itself
+ * (NVPTX packs the arguments for vprintf) rather than a variadic snprintf. */
+#define FC_PRINTF(buf, n, ...) ((void)(buf), (void)(n), printf(__VA_ARGS__))
+static inline int fmt_case_printf(const fmt_case *c)
+{
+  char *buf = NULL;
+  size_t n = 0;
+  FC_DISPATCH(FC_PRINTF)
+}
+#undef FC_PRINTF
+
 #undef FC_DISPATCH
 #undef FC_CALL_LDOUBLE
 #undef FC_CALL
