@@ -16,6 +16,9 @@
 #   OIU_BUNDLE_MAX   size limit of OUTPUT in bytes (default 55000000)
 #   OIU_BUNDLE_EXTRA extra files/dirs, relative to the source tree, to copy in
 #                    (space-separated; tests/run.sh and bench/run.sh always are)
+#   OIU_BUNDLE_EXCLUDE  regex (Python re.search) of test names to leave out; tests
+#                    given the whole source or build tree (install/rebuild tests)
+#                    are always left out
 #   OIU_ARCHS        offload archs to record when the build's CMakeCache has no
 #                    OIU_OFFLOAD_ARCHS (archs.txt; env.sh needs libcuda for sm_*)
 # See docs/bundle.md.
@@ -219,7 +222,7 @@ say "offload archs: $(tr '\n' ' ' <"$B/archs.txt"); needs glibc >= ${glibc_min:-
 
 # ---- test runner inputs and the generated run-tests.sh ----
 export OIU_B_STAGE=$B OIU_B_SRC=$src OIU_B_BUILD=$build OIU_B_BUILD_CMAKE=$build_cmake
-export OIU_B_TESTS_JSON=$stage/tests.json OIU_B_EXTRA=${OIU_BUNDLE_EXTRA:-}
+export OIU_B_TESTS_JSON=$stage/tests.json OIU_B_EXTRA=${OIU_BUNDLE_EXTRA:-} OIU_B_EXCLUDE=${OIU_BUNDLE_EXCLUDE:-}
 python3 - <<'PY'
 import json, os, re, shlex, shutil, sys
 
@@ -315,10 +318,26 @@ known = {"WORKING_DIRECTORY", "ENVIRONMENT", "ENVIRONMENT_MODIFICATION", "TIMEOU
          "_BACKTRACE_TRIPLES", "COST", "DEPENDS"}
 out = []
 names = []
-for i, t in enumerate(tests):
+left_out = []
+exclude = os.environ.get("OIU_B_EXCLUDE", "")
+roots = set(prefixes)
+for t in tests:
     name = t["name"]
     cmd = t.get("command") or []
     props = {p["name"]: p["value"] for p in t.get("properties", [])}
+    envl = props.get("ENVIRONMENT", [])
+    envl = envl if isinstance(envl, list) else [envl]
+    # A test handed the whole source or build tree rebuilds or installs from it
+    # (needs CMake and the compiler): it cannot run from the bundle.
+    whole = [m.group(1) for a in cmd + [e.split("=", 1)[-1] for e in envl]
+             for m in pat.finditer(a) if m.group(1) in roots and not m.group(2)]
+    if whole:
+        left_out.append((name, f"needs the tree {whole[0]} (toolchain)"))
+        continue
+    if exclude and re.search(exclude, name):
+        left_out.append((name, f"OIU_BUNDLE_EXCLUDE={exclude}"))
+        continue
+    i = len(names)
     for k in props:
         if k not in known:
             warn(f"test {name}: property {k} is not reproduced by run-tests.sh")
@@ -349,11 +368,16 @@ for i, t in enumerate(tests):
     out.append("\n".join(lines))
     names.append(shlex.quote(name))
 
+for name, why in left_out:
+    warn(f"test {name} left out of the bundle: {why}")
+    manifest.write(f"test {name}: left out, {why}\n")
 with open(os.path.join(B, "tests.gen.sh"), "w") as f:
     f.write("# The CTest list of the build, paths rewritten into the bundle ($B).\n")
+    for name, why in left_out:
+        f.write(f"# left out: {name}: {why}\n")
     f.write(f"t_names=({' '.join(names)})\n")
     f.write("\n".join(out) + "\n")
-print(f"bundle: {len(tests)} tests")
+print(f"bundle: {len(names)} tests" + (f" ({len(left_out)} left out)" if left_out else ""))
 PY
 
 # run-tests.sh = runner + the generated list
@@ -385,7 +409,7 @@ shift $((OPTIND - 1))
 filter=${1:-}
 default_tmo=${TEST_TIMEOUT:-300}
 EOF
-  sed '1d' "$B/tests.gen.sh"
+  sed '1{/^# The CTest/d}' "$B/tests.gen.sh"
   cat <<'EOF'
 
 if [[ $list == 1 ]]; then
