@@ -5,10 +5,8 @@
  * the caller's staging slot; text longer than a slot goes out in slot-sized
  * pieces, in order.
  *
- * Lowering per target: NVPTX turns printf into vprintf(fmt, packed args),
- * whose packing is the NVPTX va_list, so vprintf is defined there; AMDGPU and
- * the host target call printf itself (DeviceRTL already has a vprintf on
- * AMDGPU, so it is not redefined there).
+ * printf itself is defined on every target (see the note above printf on
+ * why vprintf is not overridden on GPUs).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,10 +141,17 @@ int fprintf(FILE *restrict f, const char *restrict fmt, ...) {
   return n;
 }
 
-#if defined(__NVPTX__)
-/* clang lowers printf(fmt, ...) to vprintf(fmt, packed args) on NVPTX. */
-int vprintf(const char *restrict fmt, va_list ap) { return fd_vprintf(1, fmt, ap); }
-#else
+/*
+ * printf is an ordinary variadic function on every target. On NVPTX clang
+ * would lower a builtin printf to vprintf(fmt, packed args), but ptxas treats
+ * a call to vprintf as the CUDA printf system call and compiles the caller
+ * with that call's convention: a vprintf of ours linked in its place clobbers
+ * the caller's registers (measured on an H100: corrupted loop bounds, lines
+ * printed many times, then an illegal address). So we never define vprintf on
+ * NVPTX (AMDGPU's DeviceRTL owns it too); programs are compiled with
+ * -fno-builtin-printf (pkg-config and the CMake package add it) so printf
+ * stays a call to this function.
+ */
 int printf(const char *restrict fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -154,7 +159,6 @@ int printf(const char *restrict fmt, ...) {
   va_end(ap);
   return n;
 }
-#endif
 #if !OIU_GPU
 int vprintf(const char *restrict fmt, va_list ap) { return fd_vprintf(1, fmt, ap); }
 #endif

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gnu/libc-version.h>
 #include <wchar.h>
 
 #include "../../device-rtl/format.h"
@@ -32,6 +33,9 @@ static long long n_cases, n_bad;
 
 /* glibc's snprintf, called through a pointer: the odd formats below are
  * deliberate, so no format checking, and no compile-time folding. */
+/* Whether the glibc running us is the one whose quirks we reproduce. */
+static int glibc_236;
+
 static int (*volatile sys_snprintf)(char *, size_t, const char *, ...) =
     snprintf;
 
@@ -332,7 +336,10 @@ static void edge_floats(void)
        0x1.ff8p0, 0x1.0880p0, 0x1.00000000000008p0, 0x1.fffffffffffffp0);
   EDGE("%+a|% a|%010a|%-010a|%#010.0a|%010.3a|%+#A", 1.0, 1.0, -1.5, -1.5,
        -1.5, 0.0, 255.0);
-  EDGE("%'.3f|%'g|%I'f|%If", 1234.5, 1234567.0, 1234.5, 1.0);
+  EDGE("%'.3f|%'g", 1234.5, 1234567.0);
+  /* The I flag and C23's wN lengths changed in glibc 2.37+; we match 2.36 (Debian 12). */
+  if (glibc_236)
+    EDGE("%I'f|%If", 1234.5, 1.0);
   EDGE("%lf|%lg|%le|%la", 1.0, 2.0, 3.0, 4.0);
   EDGE("%*.*f|%-*.*e|%*.*g", 12, 3, 3.14159, -14, 2, 3.14159, 8, -1, 3.14159);
   EDGE("%.1f|%.1f|%.2e|%.3g|%.15g|%.16g|%.17g", 0.05, 0.15, 1.125, 2.675, 0.1,
@@ -372,7 +379,8 @@ static void edge_unknown(void)
        1.0);
   EDGE("%hS|%hC|", L"ab", L'c');
   EDGE("%llld|%hld|%lhd|%jhd|%hjd|%lLd|%Lld|", 5LL, 5L, 5, 5, 5, 5LL, 5LL);
-  EDGE("%w32d|%5-d|%*5d|%.5$d|%5Id", 5, 3, 4, 6);
+  if (glibc_236)
+    EDGE("%w32d|%5-d|%*5d|%.5$d|%5Id", 5, 3, 4, 6);
   EDGE("%y%2147483648d|%y%.2147483648d|", 1, 1);
   EDGE("%y%5");
   EDGE("%y%l");
@@ -416,6 +424,7 @@ static void edge_slow(void)
 
 int main(int argc, char **argv)
 {
+  glibc_236 = strcmp(gnu_get_libc_version(), "2.36") == 0;
   long long n = argc > 1 ? atoll(argv[1]) : 200000;
   unsigned long long first = argc > 2 ? strtoull(argv[2], NULL, 0) : 0;
   const char *slow = getenv("OIU_FORMAT_DIFF_SLOW");
