@@ -27,7 +27,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib/common.sh
 . "$here/lib/common.sh"
 
-RECIPE=1   # bump when the flags or layout below change
+RECIPE=2   # bump when the flags or layout below change
 out=$OIU_LLVM_DIR/devicertl
 src=$OIU_LLVM_DIR/src
 bld=$OIU_LLVM_DIR/build/devicertl
@@ -126,6 +126,11 @@ common=(-std=c++17 -O3 -DNDEBUG
         -fconvergent-functions -Wno-unknown-cuda-version
         -mllvm -vectorize-slp=false
         -DSHARED_SCRATCHPAD_SIZE=512
+        # omp-iouring's device library owns printf. clang links this bitcode
+        # into every NVPTX device TU and internalizes it, so a weak printf here
+        # could never be replaced; renamed, DeviceRTL keeps its own debug
+        # printing and a program's printf resolves to the device library.
+        -Dprintf=__omp_devicertl_printf
         -I"$dev/include" -I"$src/libc" -I"$src/offload/include")
 nv_cflags=("--target=$NV_TRIPLE" --cuda-feature=+ptx63)
 amd_cflags=("--target=$AMD_TRIPLE" -Xclang -mcode-object-version=none)
@@ -158,6 +163,9 @@ build_target() {
   run_logged "devicertl-ar-$name" "$bin/llvm-ar" rcs "$out.new/$triple/libompdevice.a" \
       "$out.new/libomptarget-$name.bc"
   ln -s "../libomptarget-$name.bc" "$out.new/$triple/libomptarget-$name.bc"
+  if "$bin/llvm-nm" --defined-only "$out.new/libomptarget-$name.bc" | grep -qw printf; then
+    die "libomptarget-$name.bc still defines printf"
+  fi
   say "DeviceRTL: $name done ($(stat -c %s "$out.new/libomptarget-$name.bc") bytes) in $(elapsed "$t0")"
 }
 build_target nvptx "$NV_TRIPLE" "${nv_cflags[@]}"
