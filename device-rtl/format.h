@@ -25,7 +25,8 @@
 /* Where formatted bytes go.  The formatter stores into buf while there is
  * room; when buf is full and more output comes it calls flush, which must
  * empty buf (set len = 0) and return 0, or return a negative errno to abort
- * formatting.  With flush == NULL excess output is dropped but still counted
+ * formatting (GPU builds call oiu_message_flush directly instead, see
+ * format.c).  With flush == NULL excess output is dropped but still counted
  * in total (snprintf semantics). */
 typedef struct oiu_sink {
   char *buf;      /* destination chunk */

@@ -61,11 +61,15 @@ static void cq_reap(const struct oiu_channel *ch) {
   uint32_t t = oiu_load_acquire(AT(ch, ch->cq_tail_off, uint32_t), 1);
   for (; h != t; h++) {
     const struct oiu_cqe *cqe = &cqes[h & ch->cq_mask];
-    uint32_t slot = oiu_user_data_slot(cqe->user_data);
-    if (oiu_user_data_kind(cqe->user_data) != OIU_REQ_IO || slot >= ch->nslots)
+    /* Atomic (uncached) reads: the kernel rewrites these words every lap, and
+     * a stale cached copy would credit the wrong slot. */
+    uint64_t ud = __scoped_atomic_load_n(&cqe->user_data, __ATOMIC_RELAXED, OIU_SYS);
+    int32_t res = __scoped_atomic_load_n(&cqe->res, __ATOMIC_RELAXED, OIU_SYS);
+    uint32_t slot = oiu_user_data_slot(ud);
+    if (oiu_user_data_kind(ud) != OIU_REQ_IO || slot >= ch->nslots)
       continue;
     struct oiu_slot *s = &slots[slot];
-    s->res = cqe->res;
+    s->res = res;
     /* Pairs with the owner's acquire in oiu_submit_wait: res is valid. */
     oiu_store_release(&s->seq, oiu_load_relaxed(&s->seq) + 1, 0);
   }

@@ -54,7 +54,8 @@ struct message {
   int fd;
 };
 
-static int message_flush(oiu_sink *s) {
+/* The sink's flush (format.c calls it directly on GPUs). */
+int oiu_message_flush(oiu_sink *s) {
   struct message *m = (struct message *)s;
   int r = oiu_write_slot(m->ch, m->ref.slot, m->fd, (uint32_t)s->len);
   s->len = 0;
@@ -69,7 +70,7 @@ static int message_begin(struct message *m, int fd) {
   oiu_slot_acquire(m->ch, &m->ref);
   m->sink = (oiu_sink){.buf = oiu_slot_data(m->ch, m->ref.slot),
                        .cap = m->ch->slot_size,
-                       .flush = message_flush};
+                       .flush = oiu_message_flush};
   return 0;
 }
 
@@ -77,7 +78,7 @@ static int message_begin(struct message *m, int fd) {
 static int message_end(struct message *m) {
   int r = m->sink.err;
   if (r == 0 && m->sink.len)
-    r = message_flush(&m->sink);
+    r = oiu_message_flush(&m->sink);
   oiu_slot_release(m->ch, &m->ref);
   return r;
 }
