@@ -155,7 +155,10 @@ int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_
   oiu_store_release(&LOCAL(ch, ch->sq_ready_off, uint32_t)[idx & ch->sq_mask], idx + 1, 1);
 
   for (uint32_t round = 0;; round++) {
-    progress(ch);
+    /* One lane of those waiting together drives the rings: thousands of
+     * lanes contending for the publish/reap locks starve the holders. */
+    if (oiu_is_leader(oiu_active_lanes()))
+      progress(ch);
     /* Pairs with cq_reap's release: res holds our CQE's result. */
     if (oiu_load_acquire(&s->seq, 0) == expect)
       return s->res;

@@ -27,7 +27,7 @@ static int env_uint(const char *name, unsigned *v, unsigned lo, unsigned hi) {
 }
 
 int oiu_config_load(struct oiu_config *c) {
-  *c = (struct oiu_config){.entries = 256, .slots = 4096, .slot_size = 1024,
+  *c = (struct oiu_config){.entries = 1024, .slots = 4096, .slot_size = 1024,
                            .sqpoll_idle_ms = 1000, .poll_max_us = 1000};
   const char *s = getenv("LIBOMPTARGET_INFO");
   c->info = s && strtol(s, NULL, 0) != 0;
