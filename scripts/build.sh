@@ -12,11 +12,12 @@ cache=${OIU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/omp-iouring}
 rtl=$cache/llvm-22.1.8/devicertl
 archs=${OIU_ARCHS:-host}
 echo "build: $build (offload archs: $archs)"
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -Wno-dev \
   -DCMAKE_C_COMPILER=/usr/lib/llvm-22/bin/clang \
   -DOIU_OFFLOAD_ARCHS="$archs" \
   -DOIU_NVPTX_BC="$rtl/libomptarget-nvptx.bc" \
   -DOIU_AMDGPU_BC="$rtl/libomptarget-amdgpu.bc" \
-  -DOIU_WERROR="${OIU_WERROR:-OFF}" >"$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log"; exit 1; }
+  -DOIU_WERROR="${OIU_WERROR:-OFF}" >"$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$(nproc)"
