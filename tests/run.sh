@@ -6,6 +6,7 @@
 #   run.sh lines LINES CHECK SINK T M K     every line once, untorn, in order (SINK: file pipe stderr_file stderr_pipe)
 #   run.sh hello HELLO                      the example's 256 lines, each once
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR: one clear line, all output
+#   run.sh errors WRITE_ERRORS              stdout on /dev/full, stderr closed: every call fails, the program goes on
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,6 +46,11 @@ hello)
   [ "$lines" = 256 ] && [ "$distinct" = 256 ] && [ "$last" = "host: 256 device lines printed" ]
   # each line is exact: recompute the value with awk
   awk '/^hello from iteration/ { i=$4+0; want=sprintf("%.6f", 1/(i+1)); if ($NF != want) { print "bad line: " $0; bad=1 } } END { exit bad }' "$tmp/out"
+  ;;
+errors)
+  "$1" >/dev/full 2>&- 3>"$tmp/out"
+  echo "errors: returns $(cat "$tmp/out")"
+  [ "$(cat "$tmp/out")" = "-1 -1 0 -1 -1 -1" ]
   ;;
 fallback)
   no_uring=$1 err=$2 app=$3 check=$4
