@@ -185,31 +185,31 @@ else
 fi
 
 # --- Extract the requested members -------------------------------------------
-todo=()
+pending=()
 for m in "$@"; do
   m=${m%/}
   stamp=$src_dir/.extracted-${m//\//_}
   if [[ -f "$stamp" ]] && [[ "$(cat "$stamp")" == "$OIU_LLVM_TARBALL_SHA256" ]] && [[ -d "$src_dir/$m" ]]; then
     continue
   fi
-  todo+=("$m")
+  pending+=("$m")
 done
-if (( ${#todo[@]} == 0 )); then
+if (( ${#pending[@]} == 0 )); then
   say "source: $* already extracted in $src_dir"
   exit 0
 fi
 t0=$(now)
-say "source: extracting ${todo[*]} into $src_dir"
+say "source: extracting ${pending[*]} into $src_dir"
 mkdir -p "$src_dir"
 members=()
-for m in "${todo[@]}"; do
+for m in "${pending[@]}"; do
   rm -rf "${src_dir:?}/$m" "$src_dir/.extracted-${m//\//_}"
   members+=("$OIU_LLVM_TARBALL_TOPDIR/$m")
 done
 run_logged extract tar -xJf "$tarball" -C "$src_dir" --strip-components=1 --no-same-owner "${members[@]}"
-for m in "${todo[@]}"; do
+for m in "${pending[@]}"; do
   [[ -d "$src_dir/$m" ]] || die "member $m not found in $OIU_LLVM_TARBALL"
   echo "$OIU_LLVM_TARBALL_SHA256" >"$src_dir/.extracted-${m//\//_}"
 done
-sizes=$(cd "$src_dir" && du -sh "${todo[@]}" | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
+sizes=$(cd "$src_dir" && du -sh "${pending[@]}" | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
 say "source: extracted $sizes in $(elapsed "$t0")"
