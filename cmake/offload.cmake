@@ -23,11 +23,11 @@ foreach(arch IN LISTS OIU_OFFLOAD_ARCHS)
     endif()
     get_filename_component(_rtl "${OIU_AMDGPU_BC}" DIRECTORY)
     list(APPEND _targets amdgcn-amd-amdhsa)
-    # Debian's rocm-device-libs 5.2.3 lacks code object ABI 6: use 5.
+    # Debian's rocm-device-libs 5.2.3 lacks code object ABI 6: use 5. clang 22
+    # takes AMDGPU's DeviceRTL only from -lompdevice (no bitcode path).
     list(APPEND _flags -Xopenmp-target=amdgcn-amd-amdhsa -march=${arch}
          -Xopenmp-target=amdgcn-amd-amdhsa -mcode-object-version=5
          --rocm-device-lib-path=${OIU_ROCM_DEVICE_LIBS}
-         --libomptarget-amdgpu-bc-path=${OIU_AMDGPU_BC}
          -Xoffload-linker-amdgcn-amd-amdhsa -L${_rtl}/amdgcn-amd-amdhsa)
   else()
     message(FATAL_ERROR "unknown offload arch '${arch}' in OIU_OFFLOAD_ARCHS")

@@ -185,27 +185,26 @@ int main(void) {
   return a[255] != 510;
 }
 EOF
+# validate ARCH FLAGS...: a target region compiles and links, and the image is ARCH's.
 validated=()
+validate() {
+  local arch=$1; shift
+  say "DeviceRTL: validating: compile+link a target region for $arch"
+  run_logged "devicertl-test-$arch" "$bin/clang" "$@" "$test_dir/target.c" -o "$test_dir/target-$arch"
+  run_logged "devicertl-test-$arch-image" "$bin/llvm-objdump" --offloading "$test_dir/target-$arch"
+  grep -q "$arch" "$OIU_LOG_DIR/devicertl-test-$arch-image.log" || die "no $arch image in $test_dir/target-$arch"
+  validated+=("$arch")
+}
 if have_cuda; then
-  say "DeviceRTL: validating: compile+link a target region for sm_90"
   # shellcheck disable=SC2046
-  run_logged devicertl-test-sm_90 "$bin/clang" $(nv_flags "$out.new") \
-      "$test_dir/target.c" -o "$test_dir/target-sm_90"
-  run_logged devicertl-test-sm_90-image "$bin/llvm-objdump" --offloading "$test_dir/target-sm_90"
-  grep -q 'sm_90' "$OIU_LOG_DIR/devicertl-test-sm_90-image.log" || die "no sm_90 image in $test_dir/target-sm_90"
-  validated+=(sm_90)
+  validate sm_90 $(nv_flags "$out.new")
 else
   warn "no CUDA ptxas/nvlink in $cuda/bin: skipping the sm_90 link check (set CUDA_PATH)"
 fi
 rocm=$(rocm_bitcode_dir)
 if [[ -n "$rocm" ]]; then
-  say "DeviceRTL: validating: compile+link a target region for gfx90a"
   # shellcheck disable=SC2046
-  run_logged devicertl-test-gfx90a "$bin/clang" $(amd_flags "$out.new") \
-      "$test_dir/target.c" -o "$test_dir/target-gfx90a"
-  run_logged devicertl-test-gfx90a-image "$bin/llvm-objdump" --offloading "$test_dir/target-gfx90a"
-  grep -q 'gfx90a' "$OIU_LOG_DIR/devicertl-test-gfx90a-image.log" || die "no gfx90a image in $test_dir/target-gfx90a"
-  validated+=(gfx90a)
+  validate gfx90a $(amd_flags "$out.new")
 else
   warn "no ROCm device libraries (package rocm-device-libs): skipping the gfx90a link check"
 fi
