@@ -8,6 +8,9 @@
  * printf itself is defined on every target (see the note above printf on
  * why vprintf is not overridden on GPUs).
  */
+/* First: on GPUs, vprintf/vfprintf below are defined as __oiu_vprintf/__oiu_vfprintf. */
+#include "omp_iouring/device_names.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -144,14 +147,12 @@ int fprintf(FILE *restrict f, const char *restrict fmt, ...) {
 
 /*
  * printf is an ordinary variadic function on every target. On NVPTX clang
- * would lower a builtin printf to vprintf(fmt, packed args), but ptxas treats
- * a call to vprintf as the CUDA printf system call and compiles the caller
- * with that call's convention: a vprintf of ours linked in its place clobbers
- * the caller's registers (measured on an H100: corrupted loop bounds, lines
- * printed many times, then an illegal address). So we never define vprintf on
- * NVPTX (AMDGPU's DeviceRTL owns it too); programs are compiled with
- * -fno-builtin-printf (pkg-config and the CMake package add it) so printf
- * stays a call to this function.
+ * would lower a builtin printf to vprintf(fmt, packed args), and ptxas
+ * compiles a call to vprintf (or vfprintf) as a CUDA system call, whose
+ * convention a library function cannot honour (see device_names.h). Programs
+ * are compiled with -fno-builtin-printf (pkg-config and the CMake package add
+ * it) so printf stays a call to this function; their vprintf and vfprintf
+ * calls reach the two functions below under the names device_names.h gives.
  */
 int printf(const char *restrict fmt, ...) {
   va_list ap;
@@ -160,9 +161,8 @@ int printf(const char *restrict fmt, ...) {
   va_end(ap);
   return n;
 }
-#if !OIU_GPU
+
 int vprintf(const char *restrict fmt, va_list ap) { return fd_vprintf(1, fmt, ap); }
-#endif
 
 /* glibc's puts returns the bytes written (capped at INT_MAX), fputs returns 1. */
 int puts(const char *s) {

@@ -155,6 +155,12 @@ static inline double fc_double_value(unsigned long long *st)
     0.0001, 1e-5, 123456789.0, 1e15, 1e16, 1e22, 1e23, 4.35, 2.675,
     DBL_MIN, DBL_MAX, DBL_EPSILON, 100000.0, 1e6, 0.1, 0.2, 0.3,
   };
+  /* Static arrays, not compound literals: clang 22 turns a constant
+   * compound literal into a global but still loads it with ld.local on
+   * nvptx64 (an out-of-range address on an H100). */
+  static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+  static const double below_pow10[] = {9.95, 9.995, 99.5, 0.995, 9.9999, 0.09999,
+                                       999.9995, 9.5e-5, 0.000995};
   double v = 0;
   unsigned long long b = fc_next(st), raw = 0;
   int use_raw = 0;
@@ -176,15 +182,13 @@ static inline double fc_double_value(unsigned long long *st)
     v = (double)((b >> 11) | 1) * fc_pow2(-(int)fc_below(st, 80));
     break;
   case 4:                       /* k / 10^n, the usual "nice" decimals */
-    v = (double)(b % 100000000) / (double[]){1, 10, 100, 1e3, 1e4, 1e5, 1e6,
-        1e7, 1e8, 1e9, 1e10}[fc_below(st, 11)];
+    v = (double)(b % 100000000) / pow10[fc_below(st, 11)];
     break;
   case 5:                       /* integers */
     v = (double)(b >> fc_below(st, 64));
     break;
   case 6:                       /* just below a power of ten */
-    v = (double[]){9.95, 9.995, 99.5, 0.995, 9.9999, 0.09999, 999.9995,
-        9.5e-5, 0.000995}[fc_below(st, 9)];
+    v = below_pow10[fc_below(st, 9)];
     break;
   default:                      /* random finite bit pattern */
     v = fc_dbl_bits(b & 0x7fefffffffffffffULL);

@@ -21,6 +21,14 @@ static int via_vfprintf(FILE *f, const char *fmt, ...) {
   return r;
 }
 
+static int via_vprintf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vprintf(fmt, ap);
+  va_end(ap);
+  return r;
+}
+
 static int via_vsnprintf(char *buf, size_t n, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -58,6 +66,7 @@ static void do_calls(int *r) {
   r[i++] = fprintf(stdout, "fprintf to stdout %%%c%%\n", '!');
   r[i++] = via_vfprintf(stdout, "vfprintf %08.3e %+d\n", -12345.678, 9);
   r[i++] = via_vfprintf(stderr, "vfprintf to stderr %p\n", (void *)0);
+  r[i++] = via_vprintf("vprintf %s %x\n", "in a target region", 0xc0ffee);
   r[i++] = snprintf(buf, sizeof buf, "snprintf %d", 123456);
   r[i++] = length(buf);
 #pragma clang diagnostic push
