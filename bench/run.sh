@@ -8,6 +8,7 @@
 set -uo pipefail
 BIN=${BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/bin}
 T=${1:-132} M=${2:-256} K=${3:-10}
+LIMIT=${OIU_BENCH_LIMIT:-60} # seconds per configuration
 expect=$((T * M * K))
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -16,11 +17,12 @@ export OMP_TARGET_OFFLOAD=MANDATORY KMP_WARNINGS=0
 row() { # NAME SINK PROGRAM [ENV...]
   local name=$1 sink=$2 prog=$3
   shift 3
-  local out=/dev/null
-  [ "$sink" = file ] && out=$tmp/out
   rm -f "$tmp/out"
   local fig
-  fig=$(env "$@" timeout 300 "$BIN/$prog" lines "$T" "$M" "$K" 2>&1 >"$out" | grep '^lines=' | tail -1)
+  case $sink in
+  devnull) fig=$(env "$@" timeout "$LIMIT" "$BIN/$prog" lines "$T" "$M" "$K" 2>&1 >/dev/null | grep '^lines=' | tail -1) ;;
+  file) fig=$(env "$@" timeout "$LIMIT" "$BIN/$prog" lines "$T" "$M" "$K" 2>&1 >"$tmp/out" | grep '^lines=' | tail -1) ;;
+  esac
   local lost=n/a
   if [ "$sink" = file ]; then
     local got distinct
@@ -34,18 +36,22 @@ row() { # NAME SINK PROGRAM [ENV...]
 
 echo "printf: $T teams x $M threads x $K lines = $expect lines of \"thread %d line %d value %f\\n\""
 for sink in devnull file; do
-  row "omp-iouring sqpoll" $sink printf_bench LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_MODE=sqpoll
-  row "omp-iouring enter" $sink printf_bench LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_MODE=enter
-  row "omp-iouring emulated (no io_uring)" $sink printf_bench LIBOMPTARGET_IO_URING=0
+  row "omp-iouring buffered" $sink printf_bench LIBOMPTARGET_IO_URING=1
+  row "omp-iouring buffered, no io_uring" $sink printf_bench LIBOMPTARGET_IO_URING=0
+  row "omp-iouring unbuffered sqpoll" $sink printf_bench LIBOMPTARGET_IO_URING=1 \
+    LIBOMPTARGET_IO_URING_BUFFER=none LIBOMPTARGET_IO_URING_MODE=sqpoll
+  row "omp-iouring unbuffered enter" $sink printf_bench LIBOMPTARGET_IO_URING=1 \
+    LIBOMPTARGET_IO_URING_BUFFER=none LIBOMPTARGET_IO_URING_MODE=enter
   row "stock device printf, default FIFO" $sink printf_bench_stock
   row "stock device printf, 1 GiB FIFO" $sink printf_bench_stock OIU_BENCH_FIFO_MB=1024
 done
 for mode in sqpoll enter; do
   printf '%-34s ' "latency ($mode)"
-  LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_MODE=$mode "$BIN/printf_bench" latency 2000 2>&1 >/dev/null | tail -1
+  LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_BUFFER=none LIBOMPTARGET_IO_URING_MODE=$mode \
+    "$BIN/printf_bench" latency 2000 2>&1 >/dev/null | tail -1
 done
 printf '%-34s ' "latency (emulated)"
-LIBOMPTARGET_IO_URING=0 "$BIN/printf_bench" latency 2000 2>&1 >/dev/null | tail -1
+LIBOMPTARGET_IO_URING=0 LIBOMPTARGET_IO_URING_BUFFER=none "$BIN/printf_bench" latency 2000 2>&1 >/dev/null | tail -1
 for mode in sqpoll enter; do
   printf '%-34s ' "idle 10 s ($mode)"
   LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_MODE=$mode "$BIN/printf_bench" idle 10 2>&1 >/dev/null | tail -1

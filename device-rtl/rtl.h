@@ -3,6 +3,7 @@
 #ifndef OIU_RTL_H
 #define OIU_RTL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,13 @@ int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_
 
 /* Writes len bytes of the slot's staging data to fd, resubmitting short writes; 0 or -errno. */
 int oiu_write_slot(const struct oiu_channel *ch, uint32_t slot, int fd, uint32_t len);
+
+/* Buffered streams (stream.c): descriptors 1 and 2 when their mode is not OIU_UNBUFFERED. */
+int oiu_stream_mode(const struct oiu_channel *ch, int fd);
+int oiu_stream_vprintf(const struct oiu_channel *ch, int fd, const char *fmt, va_list ap);
+int oiu_stream_write(const struct oiu_channel *ch, int fd, const void *p, size_t n, int newline);
+int oiu_stream_flush(const struct oiu_channel *ch, int fd);
+int oiu_stream_set_mode(const struct oiu_channel *ch, int fd, int mode);
 
 OIU_DEVICE_END
 

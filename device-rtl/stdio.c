@@ -57,24 +57,26 @@ struct message {
   int fd;
 };
 
-/* The sink's flush (format.c calls it directly on GPUs). */
+int oiu_ring_sink_flush(oiu_sink *s);
+
+/* The sink's flush (format.c calls it directly on GPUs, where the stream ring's
+ * sink comes here too: a comparison, not an indirect call). */
 int oiu_message_flush(oiu_sink *s) {
+  if (s->flush == oiu_ring_sink_flush)
+    return oiu_ring_sink_flush(s);
   struct message *m = (struct message *)s;
   int r = oiu_write_slot(m->ch, m->ref.slot, m->fd, (uint32_t)s->len);
   s->len = 0;
   return r;
 }
 
-static int message_begin(struct message *m, int fd) {
-  m->ch = oiu_channel();
+static void message_begin(struct message *m, const struct oiu_channel *ch, int fd) {
+  m->ch = ch;
   m->fd = fd;
-  if (!m->ch)
-    return -OIU_ENOSYS; /* the host runtime never published a channel */
   oiu_slot_acquire(m->ch, &m->ref);
   m->sink = (oiu_sink){.buf = oiu_slot_data(m->ch, m->ref.slot),
                        .cap = m->ch->slot_size,
                        .flush = oiu_message_flush};
-  return 0;
 }
 
 /* Writes what is left in the slot and gives it back; 0 or -errno. */
@@ -104,11 +106,18 @@ static void message_put(struct message *m, const char *p, size_t n) {
   }
 }
 
+/* The channel, when fd is a descriptor device code may write (NULL: the host never published one). */
+static const struct oiu_channel *channel_for(int fd) { return fd < 0 ? NULL : oiu_channel(); }
+
 /* vfprintf on a descriptor: the count of bytes, or -1. */
 static int fd_vprintf(int fd, const char *fmt, va_list ap) {
-  struct message m;
-  if (fd < 0 || message_begin(&m, fd) < 0)
+  const struct oiu_channel *ch = channel_for(fd);
+  if (!ch)
     return -1;
+  if (oiu_stream_mode(ch, fd) != OIU_UNBUFFERED)
+    return oiu_stream_vprintf(ch, fd, fmt, ap);
+  struct message m;
+  message_begin(&m, ch, fd);
   int n = oiu_vformat(&m.sink, fmt, ap);
   if (n < 0 && m.sink.err == 0)
     m.sink.err = n;
@@ -117,9 +126,13 @@ static int fd_vprintf(int fd, const char *fmt, va_list ap) {
 
 /* Raw bytes, with an optional trailing newline, as one unit. */
 static int fd_write(int fd, const void *p, size_t n, int newline) {
-  struct message m;
-  if (fd < 0 || message_begin(&m, fd) < 0)
+  const struct oiu_channel *ch = channel_for(fd);
+  if (!ch)
     return -1;
+  if (oiu_stream_mode(ch, fd) != OIU_UNBUFFERED)
+    return oiu_stream_write(ch, fd, p, n, newline);
+  struct message m;
+  message_begin(&m, ch, fd);
   message_put(&m, (const char *)p, n);
   if (newline)
     message_put(&m, "\n", 1);
@@ -192,8 +205,31 @@ size_t fwrite(const void *restrict p, size_t size, size_t n, FILE *restrict f) {
   return fd_write(file_fd(f), p, size * n, 0) < 0 ? 0 : n;
 }
 
-/* Standard streams are unbuffered on the device: every call is already written. */
-int fflush(FILE *f) { return f == NULL || file_fd(f) >= 0 ? 0 : EOF; }
+/* Unbuffered text is already written; buffered text is written before fflush returns. */
+static int fd_flush(int fd) {
+  const struct oiu_channel *ch = channel_for(fd);
+  if (!ch || oiu_stream_mode(ch, fd) == OIU_UNBUFFERED)
+    return fd >= 0 ? 0 : EOF;
+  return oiu_stream_flush(ch, fd) < 0 ? EOF : 0;
+}
+
+int fflush(FILE *f) {
+  if (f)
+    return fd_flush(file_fd(f));
+  int r1 = fd_flush(1), r2 = fd_flush(2); /* NULL: every output stream */
+  return r1 || r2 ? EOF : 0;
+}
+
+/* The buffer argument is ignored: the stream ring is the buffer (channel.h). */
+int setvbuf(FILE *restrict f, char *restrict buf, int mode, size_t size) {
+  (void)buf, (void)size;
+  const struct oiu_channel *ch = channel_for(file_fd(f));
+  int m = mode == _IONBF ? OIU_UNBUFFERED : mode == _IOLBF ? OIU_LINE_BUFFERED
+        : mode == _IOFBF ? OIU_FULLY_BUFFERED : -1;
+  if (!ch || m < 0)
+    return EOF;
+  return oiu_stream_set_mode(ch, file_fd(f), m) < 0 ? EOF : 0;
+}
 
 int vsnprintf(char *restrict buf, size_t n, const char *restrict fmt, va_list ap) {
   oiu_sink s = {.buf = buf, .cap = n ? n - 1 : 0};

@@ -55,6 +55,25 @@ static inline uint32_t oiu_fetch_add_relaxed(uint32_t *p, uint32_t v) {
   return __scoped_atomic_fetch_add(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
 
+/* 64-bit stream positions (stream.c). */
+static inline uint64_t oiu_load_acquire64(const uint64_t *p, int scope_is_sys) {
+  return scope_is_sys ? __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_SYS)
+                      : __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_DEV);
+}
+static inline void oiu_store_release64(uint64_t *p, uint64_t v, int scope_is_sys) {
+  if (scope_is_sys)
+    __scoped_atomic_store_n(p, v, __ATOMIC_RELEASE, OIU_SYS);
+  else
+    __scoped_atomic_store_n(p, v, __ATOMIC_RELEASE, OIU_DEV);
+}
+static inline uint64_t oiu_fetch_add64(uint64_t *p, uint64_t v) {
+  return __scoped_atomic_fetch_add(p, v, __ATOMIC_RELAXED, OIU_DEV);
+}
+static inline bool oiu_cas(uint32_t *p, uint32_t expect, uint32_t want) {
+  return __scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED, OIU_DEV);
+}
+
 /* ---- lanes: the threads of one warp/wavefront that call in together ---- */
 #if OIU_GPU
 typedef uint64_t oiu_lanes;
@@ -65,12 +84,27 @@ static inline bool oiu_is_leader(oiu_lanes m) { return __gpu_is_first_in_lane(m)
 static inline uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) {
   return __gpu_read_first_lane_u32(m, v);
 }
+static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) {
+  return __gpu_read_first_lane_u64(m, v);
+}
 /* Number of active lanes below this one: its rank among the callers. */
 static inline uint32_t oiu_lane_rank(oiu_lanes m) {
   return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
 }
 static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
 static inline void oiu_lane_sync(oiu_lanes m) { __gpu_sync_lane(m); }
+/* Sum of x over the lanes of m below this one; *total gets the sum over all of m. */
+static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total) {
+  uint32_t below = 0, sum = 0, me = oiu_lane_id();
+  for (oiu_lanes rest = m; rest; rest &= rest - 1) {
+    uint32_t lane = (uint32_t)__builtin_ctzll(rest);
+    uint32_t v = __gpu_shuffle_idx_u32(m, lane, x, __gpu_num_lanes());
+    below += lane < me ? v : 0;
+    sum += v;
+  }
+  *total = sum;
+  return below;
+}
 #else
 typedef uint32_t oiu_lanes;
 static inline oiu_lanes oiu_active_lanes(void) { return 1; }
@@ -78,9 +112,15 @@ static inline uint32_t oiu_lane_id(void) { return 0; }
 static inline uint32_t oiu_group_width(void) { return 1; }
 static inline bool oiu_is_leader(oiu_lanes m) { (void)m; return true; }
 static inline uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) { (void)m; return v; }
+static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) { (void)m; return v; }
 static inline uint32_t oiu_lane_rank(oiu_lanes m) { (void)m; return 0; }
 static inline uint32_t oiu_lane_count(oiu_lanes m) { (void)m; return 1; }
 static inline void oiu_lane_sync(oiu_lanes m) { (void)m; }
+static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total) {
+  (void)m;
+  *total = x;
+  return 0;
+}
 #endif
 
 /* ---- waiting politely: exponential back-off per architecture ---- */

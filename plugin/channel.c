@@ -13,6 +13,11 @@ static const char *mode_name(int m) {
   return m == OIU_MODE_SQPOLL ? "sqpoll" : m == OIU_MODE_ENTER ? "enter" : "emulated";
 }
 
+static const char *buffering_name(int b) {
+  return b == OIU_FULLY_BUFFERED ? "fully buffered"
+         : b == OIU_LINE_BUFFERED ? "line-buffered" : "unbuffered";
+}
+
 int oiu_channel_create(struct oiu_device *dev) {
   const struct oiu_config *c = &oiu_cfg;
   uint32_t sq = c->entries;
@@ -23,12 +28,16 @@ int oiu_channel_create(struct oiu_device *dev) {
   uint64_t rings_off = PAGE;
   uint64_t sqes_off = rings_off + page_round(PAGE + (uint64_t)cq * sizeof(struct oiu_cqe) + sq * 4ull);
   uint64_t staging_off = sqes_off + page_round((uint64_t)sq * sizeof(struct oiu_sqe));
-  uint64_t size = page_round(staging_off + (uint64_t)c->slots * c->slot_size);
+  uint64_t streams_off = page_round(staging_off + (uint64_t)c->slots * c->slot_size);
+  uint64_t rings_off_s = streams_off + page_round(OIU_NSTREAMS * sizeof(struct oiu_stream_shared));
+  uint64_t size = rings_off_s + (uint64_t)OIU_NSTREAMS * c->buffer_size;
   /* Device-local block: state only device threads touch. */
   uint64_t ready_off = sizeof(struct oiu_dstate);
   uint64_t slots_off = ready_off + sq * 4ull;
   uint64_t groups_off = slots_off + (uint64_t)c->slots * sizeof(struct oiu_slot);
-  uint64_t local_size = page_round(groups_off + c->slots * 4ull);
+  uint64_t stream_local_off = (groups_off + c->slots * 4ull + 63) / 64 * 64;
+  uint64_t local_size =
+      page_round(stream_local_off + OIU_NSTREAMS * sizeof(struct oiu_stream_local));
 
   int err = oiu_mem_alloc(&dev->region, size, local_size, dev->backend, dev->ordinal);
   if (err)
@@ -41,7 +50,12 @@ int oiu_channel_create(struct oiu_device *dev) {
       .sq_entries = sq, .sq_mask = sq - 1, .cq_entries = cq, .cq_mask = cq - 1,
       .staging_off = staging_off, .local_addr = dev->region.local_addr, .dstate_off = 0,
       .sq_ready_off = ready_off, .slots_off = slots_off, .groups_off = groups_off,
-      .nslots = c->slots, .slot_size = c->slot_size};
+      .nslots = c->slots, .slot_size = c->slot_size, .ring_size = c->buffer_size,
+      .streams_off = streams_off, .rings_off = rings_off_s, .stream_local_off = stream_local_off};
+  /* Like C stdio: stdout buffered (line-buffered on a terminal), stderr not. */
+  ch->stream_mode[0] = (uint8_t)(c->buffer >= 0 ? c->buffer
+                                 : isatty(1) ? OIU_LINE_BUFFERED : OIU_FULLY_BUFFERED);
+  ch->stream_mode[1] = OIU_UNBUFFERED;
   dev->ch = ch;
 
   int mode = c->mode ? c->mode : dev->backend == OIU_MEM_HOST ? OIU_MODE_ENTER : OIU_MODE_SQPOLL;
@@ -54,9 +68,10 @@ int oiu_channel_create(struct oiu_device *dev) {
     oiu_emulated_setup(ch, rings_off, sqes_off);
   }
   oiu_info("device %d (%s): channel ready: mode %s, %u SQ / %u CQ entries, %u slots x %u B, "
-           "%zu KiB shared, %zu KiB device-local",
+           "stdout %s (%u KiB ring), %zu KiB shared, %zu KiB device-local",
            dev->num, dev->type, mode_name((int)ch->mode), ch->sq_entries, ch->cq_entries,
-           ch->nslots, ch->slot_size, dev->region.size / 1024, dev->region.local_size / 1024);
+           ch->nslots, ch->slot_size, buffering_name(ch->stream_mode[0]), ch->ring_size / 1024,
+           dev->region.size / 1024, dev->region.local_size / 1024);
   /* Every header field is written before the magic that makes device code use it. */
   __atomic_store_n(&ch->magic, OIU_CHANNEL_MAGIC, __ATOMIC_RELEASE);
   return 0;

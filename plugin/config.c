@@ -28,7 +28,8 @@ static int env_uint(const char *name, unsigned *v, unsigned lo, unsigned hi) {
 
 int oiu_config_load(struct oiu_config *c) {
   *c = (struct oiu_config){.entries = 1024, .slots = 4096, .slot_size = 1024,
-                           .sqpoll_idle_ms = 1000, .poll_max_us = 1000};
+                           .sqpoll_idle_ms = 1000, .poll_max_us = 1000, .buffer = -1,
+                           .buffer_size = 8u << 20, .flush_us = 1000};
   const char *s = getenv("LIBOMPTARGET_INFO");
   c->info = s && strtol(s, NULL, 0) != 0;
   s = getenv("LIBOMPTARGET_IO_URING");
@@ -45,6 +46,21 @@ int oiu_config_load(struct oiu_config *c) {
       err = -EINVAL;
     }
   }
+  s = getenv("LIBOMPTARGET_IO_URING_BUFFER");
+  if (s && *s) {
+    if (!strcmp(s, "full"))
+      c->buffer = OIU_FULLY_BUFFERED;
+    else if (!strcmp(s, "line"))
+      c->buffer = OIU_LINE_BUFFERED;
+    else if (!strcmp(s, "none"))
+      c->buffer = OIU_UNBUFFERED;
+    else if (strcmp(s, "auto")) {
+      oiu_warn("LIBOMPTARGET_IO_URING_BUFFER=%s: expected auto, full, line or none; using auto", s);
+      err = -EINVAL;
+    }
+  }
+  err |= env_uint("LIBOMPTARGET_IO_URING_BUFFER_SIZE", &c->buffer_size, 1u << 16, 1u << 30);
+  err |= env_uint("LIBOMPTARGET_IO_URING_FLUSH_US", &c->flush_us, 0, 10000000);
   err |= env_uint("LIBOMPTARGET_IO_URING_ENTRIES", &c->entries, 1, 32768);
   err |= env_uint("LIBOMPTARGET_IO_URING_SLOTS", &c->slots, 64, 1u << 20);
   err |= env_uint("LIBOMPTARGET_IO_URING_SLOT_SIZE", &c->slot_size, 64, 1u << 26);
@@ -55,6 +71,8 @@ int oiu_config_load(struct oiu_config *c) {
     c->entries &= c->entries - 1;
   c->slots = (c->slots + OIU_MAX_GROUP - 1) / OIU_MAX_GROUP * OIU_MAX_GROUP;
   c->slot_size = (c->slot_size + 63) / 64 * 64;
+  while (c->buffer_size & (c->buffer_size - 1))
+    c->buffer_size &= c->buffer_size - 1;
   return err ? -EINVAL : 0;
 }
 

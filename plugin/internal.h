@@ -17,6 +17,9 @@ struct oiu_config {
   unsigned sqpoll_idle_ms;/* LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS */
   unsigned poll_max_us;   /* LIBOMPTARGET_IO_URING_POLL_MAX_US: longest idle sleep of the host thread */
   int info;               /* LIBOMPTARGET_INFO != 0 */
+  int buffer;             /* LIBOMPTARGET_IO_URING_BUFFER: enum oiu_buffering of stdout, -1 = auto */
+  unsigned buffer_size;   /* LIBOMPTARGET_IO_URING_BUFFER_SIZE: bytes per stream ring */
+  unsigned flush_us;      /* LIBOMPTARGET_IO_URING_FLUSH_US: longest a buffered byte waits */
 };
 int oiu_config_load(struct oiu_config *c);
 void oiu_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -37,6 +40,14 @@ int oiu_mem_alloc(struct oiu_region *r, size_t size, size_t local_size, int back
                   int device_ordinal);
 void oiu_mem_free(struct oiu_region *r);
 
+/* Host state of one buffered stream (stream.c); only the host thread touches it. */
+struct oiu_host_stream {
+  uint64_t flushed;       /* bytes written (the host's copy of the shared word) */
+  uint64_t inflight_len;  /* length of the write in flight */
+  uint64_t pending_since; /* when unwritten text was first seen (ns), 0 if none */
+  int inflight;
+};
+
 /* One device's channel and what serves it. */
 struct oiu_device {
   int num;                /* OpenMP device number */
@@ -47,6 +58,8 @@ struct oiu_device {
   int published;
   struct oiu_region region;
   struct oiu_channel *ch; /* host view */
+  struct oiu_host_stream streams[OIU_NSTREAMS];
+  int drain;              /* write every buffered byte now (end of a target region) */
 };
 
 /* Lays out and initializes the channel in dev->region; sets up io_uring or emulation. */
@@ -67,5 +80,14 @@ void oiu_progress_stop(void);
 /* Serves dev once; returns nonzero if there was work. */
 int oiu_serve(struct oiu_device *dev);
 int oiu_kick_fd(void);
+/* Waits until every byte device code committed to dev's streams is written. */
+void oiu_progress_drain(struct oiu_device *dev);
+
+/* Buffered streams, host side (stream.c); called by the host thread. */
+int oiu_stream_ring_init(int kick_fd);
+void oiu_stream_ring_exit(void);
+/* Issues due writes and reaps finished ones; lowers *wait_us to the next deadline. */
+int oiu_stream_serve(struct oiu_device *dev, int drain, unsigned *wait_us);
+int oiu_stream_idle(struct oiu_device *dev);
 
 #endif

@@ -72,14 +72,24 @@ static void sleep_us(unsigned us) {
   nanosleep(&ts, NULL);
 }
 
+/* One pass over every device: rings and buffered streams. */
+static int serve_all(unsigned *wait_us) {
+  int work = 0;
+  for (int i = 0; i < ndevices; i++) {
+    work |= oiu_serve(devices[i]);
+    work |= oiu_stream_serve(devices[i], __atomic_load_n(&devices[i]->drain, __ATOMIC_ACQUIRE),
+                             wait_us);
+  }
+  return work;
+}
+
 static void *progress_main(void *arg) {
   (void)arg;
   unsigned idle_us = 0;
   while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
-    int work = 0;
+    unsigned wait_us = 100000; /* lowered to the next buffered-stream deadline */
     pthread_mutex_lock(&lock);
-    for (int i = 0; i < ndevices; i++)
-      work |= oiu_serve(devices[i]);
+    int work = serve_all(&wait_us);
     int poll_gpus = gpu_devices;
     pthread_mutex_unlock(&lock);
     if (work) {
@@ -91,13 +101,15 @@ static void *progress_main(void *arg) {
       idle_us = idle_us ? idle_us * 2 : 1;
       if (idle_us > oiu_cfg.poll_max_us)
         idle_us = oiu_cfg.poll_max_us;
+      if (idle_us > wait_us)
+        idle_us = wait_us;
       if (idle_us > 4)
         sleep_us(idle_us);
       continue;
     }
-    /* Only host-target rings: their device code rings the eventfd. */
+    /* Only host-target rings: their device code (and stream write CQEs) ring the eventfd. */
     struct pollfd p = {.fd = kick_fd, .events = POLLIN};
-    if (poll(&p, 1, 100) > 0) {
+    if (poll(&p, 1, (int)(wait_us + 999) / 1000) > 0) {
       uint64_t v;
       if (read(kick_fd, &v, sizeof v) < 0 && errno != EAGAIN)
         sleep_us(1000);
@@ -112,6 +124,7 @@ int oiu_progress_start(void) {
   kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (kick_fd < 0)
     return -errno;
+  oiu_stream_ring_init(kick_fd); /* before the thread that uses it */
   int err = pthread_create(&thread, NULL, progress_main, NULL);
   if (err) {
     close(kick_fd);
@@ -135,6 +148,18 @@ void oiu_progress_add(struct oiu_device *dev) {
     return;
 }
 
+void oiu_progress_drain(struct oiu_device *dev) {
+  if (!running || !dev->ch)
+    return;
+  __atomic_store_n(&dev->drain, 1, __ATOMIC_RELEASE);
+  uint64_t one = 1;
+  if (write(kick_fd, &one, sizeof one) < 0) /* the host thread may sleep on it */
+    oiu_warn("progress thread: eventfd: %s", strerror(errno));
+  while (!oiu_stream_idle(dev))
+    sleep_us(20);
+  __atomic_store_n(&dev->drain, 0, __ATOMIC_RELEASE);
+}
+
 /* Serves until every ring is idle, then ends the thread. */
 void oiu_progress_stop(void) {
   if (!running)
@@ -146,10 +171,15 @@ void oiu_progress_stop(void) {
   pthread_join(thread, NULL);
   running = 0;
   pthread_mutex_lock(&lock);
-  for (int i = 0; i < ndevices; i++)
-    while (oiu_serve(devices[i])) /* drain: nothing published is left behind */
+  for (int i = 0; i < ndevices; i++) {
+    unsigned wait_us;
+    /* Drain: nothing published is left behind, no buffered byte unwritten. */
+    while (oiu_serve(devices[i]) | oiu_stream_serve(devices[i], 1, &wait_us) ||
+           !oiu_stream_idle(devices[i]))
       ;
+  }
   pthread_mutex_unlock(&lock);
+  oiu_stream_ring_exit();
   close(kick_fd);
   kick_fd = -1;
 }

@@ -106,8 +106,11 @@ static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int nu
     return;
   struct oiu_device *d = &devices[num];
   if (endpoint == ompt_scope_end) {
-    if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE) && d->ch) {
+      /* The region's buffered text goes out before the host's next output. */
+      oiu_progress_drain(d);
       seek_to_end(d->ch->regular_fd_mask);
+    }
     return;
   }
   if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE)) {

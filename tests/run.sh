@@ -48,9 +48,14 @@ hello)
   awk '/^hello from iteration/ { i=$4+0; want=sprintf("%.6f", 1/(i+1)); if ($NF != want) { print "bad line: " $0; bad=1 } } END { exit bad }' "$tmp/out"
   ;;
 errors)
+  # Unbuffered stdout: each call fails. Buffered (the default for a file):
+  # printf/puts/fwrite accept the text, fflush reports the failure, like glibc.
+  LIBOMPTARGET_IO_URING_BUFFER=none "$1" >/dev/full 2>&- 3>"$tmp/out"
+  echo "errors, unbuffered: returns $(cat "$tmp/out")"
+  [ "$(cat "$tmp/out")" = "-1 -1 0 -1 -1 -1 0 0" ]
   "$1" >/dev/full 2>&- 3>"$tmp/out"
-  echo "errors: returns $(cat "$tmp/out")"
-  [ "$(cat "$tmp/out")" = "-1 -1 0 -1 -1 -1" ]
+  echo "errors, buffered: returns $(cat "$tmp/out")"
+  [ "$(cat "$tmp/out")" = "15 13 4 -1 -1 -1 -1 0" ]
   ;;
 fallback)
   no_uring=$1 err=$2 app=$3 check=$4

@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 1u
+#define OIU_CHANNEL_VERSION 2u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
@@ -124,6 +124,44 @@ struct oiu_dstate {
   uint32_t pad3[15];
 };
 
+/*
+ * Buffered streams: stdout's text (and stderr's, when asked) goes into a byte
+ * ring in the shared region instead of one write per call. Writers reserve a
+ * range (one atomic add per warp), copy their messages in, and commit the
+ * ranges in reservation order; the host thread writes the committed bytes to
+ * the descriptor in large pieces and hands the space back. Positions are
+ * byte counts since the channel was made; ring offset = position % ring_size.
+ */
+enum oiu_buffering {
+  OIU_UNBUFFERED = 0,     /* every call is its own write, done before it returns */
+  OIU_LINE_BUFFERED = 1,  /* the host writes committed text as soon as it sees it */
+  OIU_FULLY_BUFFERED = 2, /* the host writes in large pieces, or after flush_delay_us */
+};
+#define OIU_NSTREAMS 2 /* stream i serves descriptor i + 1: stdout, stderr */
+
+/* Host-visible half of a stream. */
+struct oiu_stream_shared {
+  uint64_t committed; /* device (release, system scope): bytes below are in the ring */
+  uint64_t flush_to;  /* device fflush: write out at least this much now */
+  int32_t error;      /* host: first failed write's -errno; the text was dropped */
+  uint32_t pad0[11];
+  uint64_t flushed;   /* host (release): bytes below are written; their space is free */
+  uint64_t pad1[7];
+};
+
+/* Device-local half of a stream. */
+struct oiu_stream_local {
+  uint64_t reserved;     /* next position handed to a writer */
+  uint64_t pad0[7];
+  uint64_t committed;    /* writers advance it in reservation order */
+  uint64_t pad1[7];
+  uint32_t publisher;    /* enum oiu_publisher: who copies committed to the host */
+  uint32_t mode;         /* enum oiu_buffering; the host's choice, setvbuf may change it */
+  uint64_t flushed_hint; /* last flushed value a writer read from the host */
+  uint64_t pad2[6];
+};
+enum oiu_publisher { OIU_PUBLISH_IDLE = 0, OIU_PUBLISH_BUSY = 1, OIU_PUBLISH_AGAIN = 2 };
+
 /* The header at offset 0 of the region. Written by the host before publish; read-only afterwards. */
 struct oiu_channel {
   uint32_t magic;
@@ -157,7 +195,12 @@ struct oiu_channel {
    * overwrite each other (measured on 6.18, with or without IOSQE_ASYNC),
    * appends never do. The host moves the position to the end afterwards. */
   uint32_t regular_fd_mask;
-  uint32_t pad;
+  uint32_t ring_size;       /* bytes per stream ring, a power of two */
+  uint8_t stream_mode[OIU_NSTREAMS]; /* enum oiu_buffering the host chose for each stream */
+  uint8_t pad1[8 - OIU_NSTREAMS];
+  uint64_t streams_off;     /* struct oiu_stream_shared[OIU_NSTREAMS] */
+  uint64_t rings_off;       /* OIU_NSTREAMS rings of ring_size bytes */
+  uint64_t stream_local_off; /* device-local: struct oiu_stream_local[OIU_NSTREAMS] */
 };
 
 #define OIU_MAX_GROUP 64u /* widest wavefront */

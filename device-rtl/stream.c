@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Buffered device streams (channel.h): a call formats its text on the device,
+ * reserves a range of the stream's byte ring (one atomic add per warp),
+ * copies the text in and commits the range in reservation order; the host
+ * thread writes committed text to the descriptor in large pieces.
+ *
+ * A message is one contiguous range, so it is never torn; a thread's ranges
+ * are reserved in call order, so its lines stay in order. Text longer than
+ * a quarter of the ring goes in quarter-ring pieces (another thread's text
+ * may fall between them).
+ */
+#include <stdarg.h>
+
+#include "format.h"
+#include "rtl.h"
+
+OIU_DEVICE_BEGIN
+
+/* Text up to this long is formatted once, on the device; longer text twice. */
+#define LOCAL_TEXT 256
+
+#define AT(ch, off, type) ((type *)((char *)(ch) + (off)))
+#define LOCAL(ch, off, type) ((type *)((char *)(uintptr_t)(ch)->local_addr + (off)))
+
+static struct oiu_stream_shared *shared_of(const struct oiu_channel *ch, int k) {
+  return &AT(ch, ch->streams_off, struct oiu_stream_shared)[k];
+}
+static struct oiu_stream_local *local_of(const struct oiu_channel *ch, int k) {
+  return &LOCAL(ch, ch->stream_local_off, struct oiu_stream_local)[k];
+}
+static char *ring_of(const struct oiu_channel *ch, int k) {
+  return AT(ch, ch->rings_off, char) + (uint64_t)k * ch->ring_size;
+}
+
+int oiu_stream_mode(const struct oiu_channel *ch, int fd) {
+  int k = fd - 1;
+  if (k < 0 || k >= OIU_NSTREAMS || ch->ring_size == 0)
+    return OIU_UNBUFFERED;
+  /* 0: the host's choice (immutable header); else setvbuf's mode + 1. */
+  uint32_t set = oiu_load_relaxed(&local_of(ch, k)->mode);
+  return set ? (int)set - 1 : ch->stream_mode[k];
+}
+
+/* ---- ring positions: reserve, wait for space, commit, publish ---- */
+
+/* Waits until the ring has room for every byte below end. */
+static void wait_space(const struct oiu_channel *ch, int k, uint64_t end) {
+  struct oiu_stream_local *l = local_of(ch, k);
+  uint64_t flushed = __scoped_atomic_load_n(&l->flushed_hint, __ATOMIC_RELAXED, OIU_DEV);
+  for (uint32_t round = 0; end - flushed > ch->ring_size; round++) {
+    oiu_pause(round);
+    /* Pairs with the host's release after the write completed: that space is free. */
+    flushed = oiu_load_acquire64(&shared_of(ch, k)->flushed, 1);
+    __scoped_atomic_fetch_max(&l->flushed_hint, flushed, __ATOMIC_RELAXED, OIU_DEV);
+  }
+}
+
+/* Lanes reserve n bytes each, contiguous in lane order; returns this lane's position. */
+static uint64_t reserve(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint32_t n,
+                        uint64_t *group_base, uint32_t *group_total) {
+  uint32_t total;
+  uint32_t below = oiu_lane_prefix(lanes, n, &total);
+  uint64_t base = 0;
+  if (oiu_is_leader(lanes)) {
+    base = oiu_fetch_add64(&local_of(ch, k)->reserved, total);
+    wait_space(ch, k, base + total);
+  }
+  base = oiu_broadcast64(lanes, base);
+  *group_base = base;
+  *group_total = total;
+  return base + below;
+}
+
+/* Copies the committed position to the host; one publisher at a time, none missed. */
+static void publish(const struct oiu_channel *ch, int k) {
+  struct oiu_stream_local *l = local_of(ch, k);
+  for (;;) {
+    uint32_t s = oiu_load_relaxed(&l->publisher);
+    if (s == OIU_PUBLISH_IDLE) {
+      if (oiu_cas(&l->publisher, OIU_PUBLISH_IDLE, OIU_PUBLISH_BUSY))
+        break;
+      continue;
+    }
+    /* The publisher at work goes again and copies our commit too (its CAS
+     * that fails on AGAIN pairs with ours). */
+    if (s == OIU_PUBLISH_AGAIN || oiu_cas(&l->publisher, OIU_PUBLISH_BUSY, OIU_PUBLISH_AGAIN))
+      return;
+  }
+  for (;;) {
+    /* Pairs with the committers' release: their text is in the ring. */
+    uint64_t c = oiu_load_acquire64(&l->committed, 0);
+    /* Pairs with the host's acquire: text below c is visible to it (and the kernel). */
+    oiu_store_release64(&shared_of(ch, k)->committed, c, 1);
+    if (oiu_cas(&l->publisher, OIU_PUBLISH_BUSY, OIU_PUBLISH_IDLE))
+      break;
+    oiu_cas(&l->publisher, OIU_PUBLISH_AGAIN, OIU_PUBLISH_BUSY);
+  }
+  oiu_doorbell(ch);
+}
+
+/* After every lane copied its text: the range becomes committed, in reservation order. */
+static void commit(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint64_t base,
+                   uint32_t total) {
+  oiu_lane_sync(lanes); /* the lanes' copies are done and ordered before the leader's release */
+  if (!oiu_is_leader(lanes))
+    return;
+  struct oiu_stream_local *l = local_of(ch, k);
+  /* Pairs with the previous range's release: it is complete. */
+  for (uint32_t round = 0; oiu_load_acquire64(&l->committed, 0) != base; round++)
+    oiu_pause(round);
+  oiu_store_release64(&l->committed, base + total, 0);
+  publish(ch, k);
+}
+
+/* ---- message text into the ring ---- */
+
+/* Message bytes [skip, end) go to ring position pos; the rest is produced and dropped. */
+struct ring_text {
+  oiu_sink sink; /* first: oiu_message_flush hands us &sink */
+  char *ring;
+  uint32_t mask;
+  uint64_t pos, skip, end, at;
+};
+
+static void ring_put(struct ring_text *t, const char *p, uint64_t n) {
+  uint64_t from = t->at > t->skip ? t->at : t->skip;
+  uint64_t to = t->at + n < t->end ? t->at + n : t->end;
+  for (uint64_t i = from; i < to;) {
+    uint64_t r = (t->pos + i - t->skip) & t->mask;
+    uint64_t k = to - i < t->mask + 1 - r ? to - i : t->mask + 1 - r; /* up to the ring's end */
+    __builtin_memcpy(t->ring + r, p + (i - t->at), k);
+    i += k;
+  }
+  t->at += n;
+}
+
+int oiu_ring_sink_flush(oiu_sink *s) {
+  ring_put((struct ring_text *)s, s->buf, s->len);
+  s->len = 0;
+  return 0;
+}
+
+/* What a message is made of: formatted text, or bytes plus an optional newline. */
+struct text_source {
+  const char *fmt;
+  va_list *ap; /* fmt's arguments; copied for each pass */
+  const char *bytes;
+  uint64_t nbytes;
+  int newline;
+};
+
+/* Produces the source's text into the window of t. */
+static void produce(struct ring_text *t, const struct text_source *src, char *local) {
+  if (src->fmt) {
+    va_list aq;
+    va_copy(aq, *src->ap);
+    t->sink = (oiu_sink){.buf = local, .cap = LOCAL_TEXT, .flush = oiu_ring_sink_flush};
+    oiu_vformat(&t->sink, src->fmt, aq);
+    va_end(aq);
+    oiu_ring_sink_flush(&t->sink);
+  } else {
+    ring_put(t, src->bytes, src->nbytes);
+    if (src->newline)
+      ring_put(t, "\n", 1);
+  }
+}
+
+/*
+ * Appends one message to stream k; returns its length or a negative errno
+ * (formatting error: nothing is written). Called by converged lanes together.
+ */
+static long long stream_append(const struct oiu_channel *ch, int k, const struct text_source *src) {
+  char local[LOCAL_TEXT];
+  uint64_t len;
+  int fits = 0, err = 0;
+  if (src->fmt) {
+    va_list aq;
+    va_copy(aq, *src->ap);
+    oiu_sink s = {.buf = local, .cap = LOCAL_TEXT}; /* no flush: excess is counted, dropped */
+    int n = oiu_vformat(&s, src->fmt, aq);
+    va_end(aq);
+    err = n < 0 ? n : 0; /* a lane that fails still joins the group's reservation, with nothing */
+    len = n < 0 ? 0 : (uint64_t)n;
+    fits = len <= LOCAL_TEXT;
+  } else {
+    len = src->nbytes + (src->newline ? 1 : 0);
+  }
+
+  uint64_t piece = ch->ring_size / 4;
+  struct ring_text t = {.ring = ring_of(ch, k), .mask = ch->ring_size - 1};
+  /* Messages that fit a piece share one reservation with the other lanes. */
+  oiu_lanes lanes = oiu_active_lanes();
+  uint64_t base;
+  uint32_t total;
+  uint32_t mine = len <= piece ? (uint32_t)len : 0;
+  t.pos = reserve(ch, k, lanes, mine, &base, &total);
+  if (mine) {
+    t.skip = 0;
+    t.end = len;
+    if (fits)
+      ring_put(&t, local, len);
+    else
+      produce(&t, src, local);
+  }
+  commit(ch, k, lanes, base, total);
+  /* Longer ones go piece by piece, each produced again for its window. */
+  for (uint64_t done = mine ? len : 0; done < len;) {
+    uint32_t n = (uint32_t)(len - done < piece ? len - done : piece);
+    oiu_lanes now = oiu_active_lanes();
+    t.pos = reserve(ch, k, now, n, &base, &total);
+    t.skip = done;
+    t.end = done + n;
+    t.at = 0;
+    produce(&t, src, local);
+    commit(ch, k, now, base, total);
+    done += n;
+  }
+  return err ? err : (long long)len;
+}
+
+int oiu_stream_vprintf(const struct oiu_channel *ch, int fd, const char *fmt, va_list ap) {
+  va_list aq;
+  va_copy(aq, ap);
+  struct text_source src = {.fmt = fmt, .ap = &aq};
+  long long n = stream_append(ch, fd - 1, &src);
+  va_end(aq);
+  return n < 0 ? -1 : n > 0x7fffffff ? -1 : (int)n;
+}
+
+int oiu_stream_write(const struct oiu_channel *ch, int fd, const void *p, size_t n, int newline) {
+  struct text_source src = {.bytes = (const char *)p, .nbytes = n, .newline = newline};
+  return stream_append(ch, fd - 1, &src) < 0 ? -1 : 0;
+}
+
+/* Waits until every byte written to the stream before this call has left the ring. */
+int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
+  int k = fd - 1;
+  struct oiu_stream_local *l = local_of(ch, k);
+  struct oiu_stream_shared *sh = shared_of(ch, k);
+  uint64_t target = __scoped_atomic_load_n(&l->reserved, __ATOMIC_RELAXED, OIU_DEV);
+  /* Writers of ranges below target wait on nothing but space: they commit soon. */
+  for (uint32_t round = 0; oiu_load_acquire64(&l->committed, 0) < target; round++)
+    oiu_pause(round);
+  publish(ch, k);
+  for (uint32_t round = 0;; round++) {
+    /* Asks the host to write now rather than after its delay (a hint, re-sent while we wait). */
+    if (round % 64 == 0)
+      oiu_store_release64(&sh->flush_to, target, 1);
+    /* Pairs with the host's release: the text below flushed is written (or dropped on error). */
+    if (oiu_load_acquire64(&sh->flushed, 1) >= target)
+      break;
+    oiu_pause(round);
+  }
+  return __scoped_atomic_load_n(&sh->error, __ATOMIC_RELAXED, OIU_SYS) ? -1 : 0;
+}
+
+/* setvbuf: later calls on the stream use mode; text buffered so far is written first. */
+int oiu_stream_set_mode(const struct oiu_channel *ch, int fd, int mode) {
+  int k = fd - 1;
+  if (k < 0 || k >= OIU_NSTREAMS || ch->ring_size == 0)
+    return mode == OIU_UNBUFFERED ? 0 : -1;
+  if (oiu_stream_mode(ch, fd) != OIU_UNBUFFERED)
+    oiu_stream_flush(ch, fd);
+  __scoped_atomic_store_n(&local_of(ch, k)->mode, (uint32_t)mode + 1, __ATOMIC_RELAXED, OIU_DEV);
+  return 0;
+}
+
+OIU_DEVICE_END
