@@ -56,6 +56,7 @@ packages=(
   "clang-$OIU_LLVM_MAJOR" "lld-$OIU_LLVM_MAJOR" "llvm-$OIU_LLVM_MAJOR"
   "clang-tools-$OIU_LLVM_MAJOR"     # clang-linker-wrapper: every -fopenmp offload link needs it
   "libomp-$OIU_LLVM_MAJOR-dev"
+  "libclang-rt-$OIU_LLVM_MAJOR-dev"  # ASan/UBSan/LSan and libFuzzer runtimes (OIU_SANITIZE, tests/fuzz)
   "liboffload-$OIU_LLVM_MAJOR" "liboffload-$OIU_LLVM_MAJOR-dev"   # libomptarget + plugins
   liburing-dev libhsa-runtime-dev
   rocm-device-libs                  # ocml/ockl bitcode for gfx targets
