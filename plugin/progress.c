@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,15 @@ static int serve_all(unsigned *wait_us) {
 
 static void *progress_main(void *arg) {
   (void)arg;
+  /* Writes this thread makes (emulated rings, stream writes, io_uring_enter
+   * issuing inline) to a pipe whose reader has gone raise SIGPIPE at this
+   * thread; blocked, it stays pending here and the write fails with EPIPE,
+   * which the device call reports. Unblocked, it would kill the process
+   * from a thread the program does not know about. */
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
   unsigned idle_us = 0;
   while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
     unsigned wait_us = 100000; /* lowered to the next buffered-stream deadline */

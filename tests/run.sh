@@ -6,7 +6,7 @@
 #   run.sh lines LINES CHECK SINK T M K     every line once, untorn, in order (SINK: file pipe stderr_file stderr_pipe)
 #   run.sh hello HELLO                      the example's 256 lines, each once
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR: one clear line, all output
-#   run.sh errors WRITE_ERRORS              stdout on /dev/full, stderr closed: every call fails, the program goes on
+#   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -48,14 +48,26 @@ hello)
   awk '/^hello from iteration/ { i=$4+0; want=sprintf("%.6f", 1/(i+1)); if ($NF != want) { print "bad line: " $0; bad=1 } } END { exit bad }' "$tmp/out"
   ;;
 errors)
-  # Unbuffered stdout: each call fails. Buffered (the default for a file):
-  # printf/puts/fwrite accept the text, fflush reports the failure, like glibc.
-  LIBOMPTARGET_IO_URING_BUFFER=none "$1" >/dev/full 2>&- 3>"$tmp/out"
-  echo "errors, unbuffered: returns $(cat "$tmp/out")"
-  [ "$(cat "$tmp/out")" = "-1 -1 0 -1 -1 -1 0 0" ]
-  "$1" >/dev/full 2>&- 3>"$tmp/out"
-  echo "errors, buffered: returns $(cat "$tmp/out")"
-  [ "$(cat "$tmp/out")" = "15 13 4 -1 -1 -1 -1 0" ]
+  # Unbuffered stdout: each call fails. Buffered (the default for a file or
+  # pipe): printf/puts/fwrite accept the text, fflush reports the failure,
+  # like glibc. Sinks: /dev/full + closed stderr, and a pipe without reader
+  # (the program sets it up; SIGPIPE must not kill it).
+  for sink in full pipe; do
+    for buffer in none auto; do
+      if [ $sink = full ]; then
+        LIBOMPTARGET_IO_URING_BUFFER=$buffer "$1" >/dev/full 2>&- 3>"$tmp/out" || { echo "exit $?"; exit 1; }
+      else
+        LIBOMPTARGET_IO_URING_BUFFER=$buffer "$1" pipe 3>"$tmp/out" || { echo "exit $?"; exit 1; }
+      fi
+      got=$(tr '\n' ' ' <"$tmp/out")
+      echo "errors, $sink, buffer=$buffer: returns $got"
+      case $buffer in
+      none) want="-1 -1 0 -1 -1 -1 0 0 alive -1 " ;;
+      auto) want="20 18 4 -1 -1 -1 -1 0 alive 6 " ;;
+      esac
+      [ "$got" = "$want" ] || { echo "expected: $want"; exit 1; }
+    done
+  done
   ;;
 fallback)
   no_uring=$1 err=$2 app=$3 check=$4
