@@ -62,7 +62,8 @@ int oiu_config_load(struct oiu_config *c) {
   err |= env_uint("LIBOMPTARGET_IO_URING_BUFFER_SIZE", &c->buffer_size, 1u << 16, 1u << 30);
   err |= env_uint("LIBOMPTARGET_IO_URING_FLUSH_US", &c->flush_us, 0, 10000000);
   err |= env_uint("LIBOMPTARGET_IO_URING_ENTRIES", &c->entries, 1, 32768);
-  err |= env_uint("LIBOMPTARGET_IO_URING_SLOTS", &c->slots, 64, 1u << 20);
+  /* The CQ holds a completion for every slot (channel.c): 65536 is the kernel's CQ limit. */
+  err |= env_uint("LIBOMPTARGET_IO_URING_SLOTS", &c->slots, 64, 65536);
   err |= env_uint("LIBOMPTARGET_IO_URING_SLOT_SIZE", &c->slot_size, 64, 1u << 26);
   err |= env_uint("LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS", &c->sqpoll_idle_ms, 1, 3600000);
   err |= env_uint("LIBOMPTARGET_IO_URING_POLL_MAX_US", &c->poll_max_us, 1, 1000000);
