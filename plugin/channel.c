@@ -18,6 +18,24 @@ static const char *buffering_name(int b) {
          : b == OIU_LINE_BUFFERED ? "line-buffered" : "unbuffered";
 }
 
+/* What an io_uring_setup error usually means, for the one line that reports it. */
+static const char *why_unavailable(int err) {
+  switch (err) {
+  case -ENOMEM: /* the rings are charged to RLIMIT_MEMLOCK without CAP_IPC_LOCK */
+    return ": RLIMIT_MEMLOCK too low for the rings? raise ulimit -l";
+  case -EPERM:
+    return ": blocked by seccomp (containers) or kernel.io_uring_disabled";
+  case -ENOSYS:
+    return ": kernel without io_uring";
+  case -EINVAL:
+    return ": kernel older than 6.5 (no IORING_SETUP_NO_MMAP)?";
+  case -ENOTSUP:
+    return ": kernel without IORING_FEAT_NODROP";
+  default:
+    return "";
+  }
+}
+
 int oiu_channel_create(struct oiu_device *dev) {
   const struct oiu_config *c = &oiu_cfg;
   uint32_t sq = c->entries;
@@ -59,12 +77,13 @@ int oiu_channel_create(struct oiu_device *dev) {
   dev->ch = ch;
 
   int mode = c->mode ? c->mode : dev->backend == OIU_MEM_HOST ? OIU_MODE_ENTER : OIU_MODE_SQPOLL;
-  err = c->use_uring ? oiu_uring_setup(ch, rings_off, sqes_off, mode) : -ENOTSUP;
+  err = c->use_uring ? oiu_uring_setup(ch, rings_off, sqes_off, mode, &dev->overflow_off)
+                     : -ENOTSUP;
   if (err) {
     if (c->use_uring)
-      oiu_info("device %d (%s): io_uring unavailable (%s); device I/O goes through the "
+      oiu_info("device %d (%s): io_uring unavailable (%s%s); device I/O goes through the "
                "emulated ring (plain system calls from a host thread)",
-               dev->num, dev->type, strerror(-err));
+               dev->num, dev->type, strerror(-err), why_unavailable(err));
     oiu_emulated_setup(ch, rings_off, sqes_off);
   }
   oiu_info("device %d (%s): channel ready: mode %s, %u SQ / %u CQ entries, %u slots x %u B, "
@@ -77,9 +96,32 @@ int oiu_channel_create(struct oiu_device *dev) {
   return 0;
 }
 
+static uint32_t word(const struct oiu_channel *ch, uint64_t off) {
+  return __atomic_load_n((const uint32_t *)((const char *)ch + off), __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Every SQE gets exactly one CQE: at release, with no device code running,
+ * SQEs submitted == CQEs posted == CQEs reaped (counters modulo 2^32), and
+ * the kernel dropped none. Says so under LIBOMPTARGET_INFO; a dropped CQE
+ * is reported always.
+ */
+static void report_release(const struct oiu_device *dev) {
+  const struct oiu_channel *ch = dev->ch;
+  uint32_t sq_tail = word(ch, ch->sq_tail_off), sq_head = word(ch, ch->sq_head_off);
+  uint32_t cq_tail = word(ch, ch->cq_tail_off), cq_head = word(ch, ch->cq_head_off);
+  uint32_t dropped = dev->overflow_off ? word(ch, dev->overflow_off) : 0;
+  if (dropped)
+    oiu_warn("device %d (%s): the kernel dropped %u completions (CQ overflow)", dev->num,
+             dev->type, dropped);
+  oiu_info("device %d (%s): released: %u SQEs submitted, %u consumed, %u CQEs posted, %u reaped, "
+           "%u dropped", dev->num, dev->type, sq_tail, sq_head, cq_tail, cq_head, dropped);
+}
+
 void oiu_channel_destroy(struct oiu_device *dev) {
   if (!dev->ch)
     return;
+  report_release(dev);
   if (dev->ch->ring_fd >= 0)
     close(dev->ch->ring_fd);
   oiu_mem_free(&dev->region);

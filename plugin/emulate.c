@@ -70,10 +70,15 @@ unsigned oiu_emulate(struct oiu_channel *ch) {
   uint32_t tail = __atomic_load_n((uint32_t *)(base + ch->sq_tail_off), __ATOMIC_ACQUIRE);
   unsigned n = 0;
   for (; head != tail; head++, n++) {
+    uint32_t t = *cq_tail;
+    /* Slots bound in-flight requests to the CQ size, so there is always room;
+     * were there none, the SQE waits (backpressure) rather than a CQE being
+     * overwritten. Pairs with the device reaper's release of cq head. */
+    if (t - __atomic_load_n((uint32_t *)(base + ch->cq_head_off), __ATOMIC_ACQUIRE) >=
+        ch->cq_entries)
+      break;
     const struct oiu_sqe *s = &sqes[head & ch->sq_mask];
     struct oiu_cqe cqe = {.user_data = s->user_data, .res = execute(s)};
-    /* Slots bound in-flight requests to the CQ size, so there is always room. */
-    uint32_t t = *cq_tail;
     cqes[t & ch->cq_mask] = cqe;
     /* Pairs with the device reaper's acquire of cq tail: the CQE is complete. */
     __atomic_store_n(cq_tail, t + 1, __ATOMIC_RELEASE);

@@ -60,6 +60,7 @@ struct oiu_device {
   struct oiu_channel *ch; /* host view */
   struct oiu_host_stream streams[OIU_NSTREAMS];
   int drain;              /* write every buffered byte now (end of a target region) */
+  uint64_t overflow_off;  /* the kernel's CQ-overflow counter in the region, 0: emulated */
 };
 
 /* Lays out and initializes the channel in dev->region; sets up io_uring or emulation. */
@@ -67,7 +68,8 @@ int oiu_channel_create(struct oiu_device *dev);
 void oiu_channel_destroy(struct oiu_device *dev);
 
 /* io_uring on user memory (IORING_SETUP_NO_MMAP); fills the ring offsets of ch. */
-int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off, int mode);
+int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off, int mode,
+                    uint64_t *overflow_off);
 /* Emulated rings: same layout, no kernel ring. */
 void oiu_emulated_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off);
 /* Executes published SQEs with plain system calls; returns how many. */

@@ -37,17 +37,32 @@ static uint32_t load_acquire(const struct oiu_channel *ch, uint64_t off) {
   return __atomic_load_n((const uint32_t *)((const char *)ch + off), __ATOMIC_ACQUIRE);
 }
 
+/*
+ * CQEs the kernel could not post because the CQ was full wait on its
+ * overflow list (IORING_FEAT_NODROP) until someone asks for events; device
+ * code cannot, so the host thread does. The CQ is sized so this never
+ * happens (channel.c); this keeps a mis-sizing from hanging a waiter.
+ */
+static int flush_overflow(struct oiu_device *dev) {
+  struct oiu_channel *ch = dev->ch;
+  if (!(load_acquire(ch, ch->sq_flags_off) & IORING_SQ_CQ_OVERFLOW))
+    return 0;
+  io_uring_enter((unsigned)ch->ring_fd, 0, 0, IORING_ENTER_GETEVENTS, NULL);
+  return 1;
+}
+
 int oiu_serve(struct oiu_device *dev) {
   struct oiu_channel *ch = dev->ch;
   switch (ch->mode) {
   case OIU_MODE_EMULATED:
     return oiu_emulate(ch) != 0;
   case OIU_MODE_ENTER: {
+    int flushed = flush_overflow(dev);
     /* Pairs with the device publisher's release of the tail. */
     uint32_t tail = load_acquire(ch, ch->sq_tail_off);
     uint32_t head = load_acquire(ch, ch->sq_head_off);
     if (tail == head)
-      return 0;
+      return flushed;
     /* Consumes the SQEs before returning, so head catches up with tail. */
     int r = io_uring_enter((unsigned)ch->ring_fd, tail - head, 0, 0, NULL);
     if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -EINTR)
@@ -55,10 +70,11 @@ int oiu_serve(struct oiu_device *dev) {
     return 1;
   }
   case OIU_MODE_SQPOLL: {
+    int flushed = flush_overflow(dev);
     uint32_t tail = load_acquire(ch, ch->sq_tail_off);
     uint32_t head = load_acquire(ch, ch->sq_head_off);
     if (tail == head)
-      return 0;
+      return flushed;
     /* The SQ thread set NEED_WAKEUP before sleeping; it will not see the new tail itself. */
     if (load_acquire(ch, ch->sq_flags_off) & OIU_SQ_NEED_WAKEUP)
       io_uring_enter((unsigned)ch->ring_fd, 0, 0, IORING_ENTER_SQ_WAKEUP, NULL);

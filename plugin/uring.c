@@ -25,7 +25,13 @@ _Static_assert(IORING_OP_WRITE == OIU_OP_WRITE && IORING_OP_READ == OIU_OP_READ 
 _Static_assert(RWF_APPEND == OIU_RWF_APPEND && IORING_SQ_NEED_WAKEUP == OIU_SQ_NEED_WAKEUP,
                "flags");
 
-int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off, int mode) {
+/*
+ * Returns 0 with ch's ring offsets filled and *overflow_off set to the
+ * kernel's CQ-overflow counter, or -errno (the caller falls back to the
+ * emulated ring).
+ */
+int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off, int mode,
+                    uint64_t *overflow_off) {
   char *base = (char *)ch;
   struct io_uring_params p;
   int fd = -EINVAL;
@@ -48,6 +54,14 @@ int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_of
     close(fd);
     return -EINVAL; /* sizes were powers of two within limits: the kernel must keep them */
   }
+  /* The CQ is sized for every request that can be in flight (channel.c), so it
+   * should never overflow; if it does, NODROP keeps the CQEs for the host
+   * thread to flush (progress.c) instead of losing them. Every kernel with
+   * NO_MMAP (6.5) has it; refuse one without rather than risk a lost CQE. */
+  if (!(p.features & IORING_FEAT_NODROP)) {
+    close(fd);
+    return -ENOTSUP;
+  }
   if (!(p.flags & IORING_SETUP_NO_SQARRAY)) {
     uint32_t *array = (uint32_t *)(base + rings_off + p.sq_off.array);
     for (uint32_t i = 0; i < ch->sq_entries; i++)
@@ -62,5 +76,6 @@ int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_of
   ch->cq_head_off = rings_off + p.cq_off.head;
   ch->cq_tail_off = rings_off + p.cq_off.tail;
   ch->cqes_off = rings_off + p.cq_off.cqes;
+  *overflow_off = rings_off + p.cq_off.overflow;
   return 0;
 }
