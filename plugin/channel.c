@@ -102,8 +102,9 @@ static uint32_t word(const struct oiu_channel *ch, uint64_t off) {
 
 /*
  * Every SQE gets exactly one CQE: at release, with no device code running,
- * SQEs submitted == CQEs posted == CQEs reaped (counters modulo 2^32), and
- * the kernel dropped none. Says so under LIBOMPTARGET_INFO; a dropped CQE
+ * SQEs submitted == CQEs posted == CQEs reaped (counters modulo 2^32), the
+ * kernel dropped none, and every committed stream byte was written (or
+ * dropped on a write error). Says so under LIBOMPTARGET_INFO; a dropped CQE
  * is reported always.
  */
 static void report_release(const struct oiu_device *dev) {
@@ -114,8 +115,13 @@ static void report_release(const struct oiu_device *dev) {
   if (dropped)
     oiu_warn("device %d (%s): the kernel dropped %u completions (CQ overflow)", dev->num,
              dev->type, dropped);
+  const struct oiu_stream_shared *st =
+      (const struct oiu_stream_shared *)((const char *)ch + ch->streams_off);
   oiu_info("device %d (%s): released: %u SQEs submitted, %u consumed, %u CQEs posted, %u reaped, "
-           "%u dropped", dev->num, dev->type, sq_tail, sq_head, cq_tail, cq_head, dropped);
+           "%u dropped; buffered bytes written/committed: stdout %llu/%llu, stderr %llu/%llu",
+           dev->num, dev->type, sq_tail, sq_head, cq_tail, cq_head, dropped,
+           (unsigned long long)st[0].flushed, (unsigned long long)st[0].committed,
+           (unsigned long long)st[1].flushed, (unsigned long long)st[1].committed);
 }
 
 void oiu_channel_destroy(struct oiu_device *dev) {
