@@ -4,6 +4,7 @@
 #   run.sh stream PRINTF_DIFF N             device printf of N cases == glibc's output
 #   run.sh calls STDIO_CALLS                device stdio calls == glibc's, stdout and stderr
 #   run.sh lines LINES CHECK SINK T M K     every line once, untorn, in order (SINK: file pipe stderr_file stderr_pipe)
+#   run.sh pressure PRESSURE CHECK T M K    T x M threads at once: every line once, every SQE completed
 #   run.sh hello HELLO                      the example's 256 lines, each once
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR: one clear line, all output
 #   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
@@ -36,6 +37,19 @@ lines)
   stderr_pipe) { "$app" "$@" stderr 2>&1 1>&3 3>&- | "$check" "$@"; } 3>&1 ;;
   *) echo "unknown sink $sink" >&2; exit 2 ;;
   esac
+  ;;
+pressure)
+  # Thousands of threads at once on the smallest rings: every line exactly
+  # once (check_lines), every call's count right, and at release every SQE
+  # had its CQE, none dropped, every buffered byte written.
+  app=$1 check=$2
+  shift 2
+  LIBOMPTARGET_INFO=1 "$app" "$@" >"$tmp/out" 2>"$tmp/err" 3>"$tmp/note" || { cat "$tmp/note" "$tmp/err"; exit 1; }
+  cat "$tmp/note"
+  "$check" "$@" <"$tmp/out"
+  released=$(grep 'omp-iouring: device 0 .*: released:' "$tmp/err") || { cat "$tmp/err"; exit 1; }
+  echo "${released#*: released: }"
+  echo "$released" | grep -Eq 'released: ([0-9]+) SQEs submitted, \1 consumed, \1 CQEs posted, \1 reaped, 0 dropped; buffered bytes written/committed: stdout ([0-9]+)/\2, stderr ([0-9]+)/\3$'
   ;;
 hello)
   "$1" >"$tmp/out"
