@@ -5,6 +5,7 @@
 #   run.sh calls STDIO_CALLS                device stdio calls == glibc's, stdout and stderr
 #   run.sh lines LINES CHECK SINK T M K     every line once, untorn, in order (SINK: file pipe stderr_file stderr_pipe)
 #   run.sh pressure PRESSURE CHECK T M K    T x M threads at once: every line once, every SQE completed
+#   run.sh big BIG CHECK N T M K PIECE      one N-byte printf among T x M x K lines, split only at PIECE multiples
 #   run.sh hello HELLO                      the example's 256 lines, each once
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR: one clear line, all output
 #   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
@@ -50,6 +51,15 @@ pressure)
   released=$(grep 'omp-iouring: device 0 .*: released:' "$tmp/err") || { cat "$tmp/err"; exit 1; }
   echo "${released#*: released: }"
   echo "$released" | grep -Eq 'released: ([0-9]+) SQEs submitted, \1 consumed, \1 CQEs posted, \1 reaped, 0 dropped; buffered bytes written/committed: stdout ([0-9]+)/\2, stderr ([0-9]+)/\3$'
+  ;;
+big)
+  # One big printf among other lines: complete, in order, split only at PIECE multiples.
+  app=$1 check=$2 n=$3 t=$4 m=$5 k=$6 piece=$7
+  "$app" "$n" "$t" "$m" "$k" >"$tmp/out" 3>"$tmp/note"
+  cat "$tmp/note"
+  want="big: printf returned $((n + 1 + ${#n} + 1)); $((t * m)) of $((t * m)) threads ran, 0 wrong counts"
+  [ "$(cat "$tmp/note")" = "$want" ] || { echo "expected: $want"; exit 1; }
+  "$check" "$n" "$t" "$m" "$k" "$piece" <"$tmp/out"
   ;;
 hello)
   "$1" >"$tmp/out"

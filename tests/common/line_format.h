@@ -16,6 +16,9 @@ static inline unsigned line_check(int t, int m, int k) {
 static inline double line_value(int t, int m, int k) { return t * 1000.0 + m + k / 8.0; }
 static inline int line_tag_len(int t, int m, int k) { return (t * 7 + m * 3 + k) % 62; }
 
+/* Byte i of big.c's long message: letters only, so "team " never occurs in it. */
+#define BIG_CHAR(i) ((char)('a' + (i) % 26))
+
 #define LINE_ARGS(t, m, k) \
   t, m, k, line_value(t, m, k), line_tag_len(t, m, k), LINE_TAG, line_check(t, m, k)
 
