@@ -118,7 +118,21 @@ static int fd_vprintf(int fd, const char *fmt, va_list ap) {
     return oiu_stream_vprintf(ch, fd, fmt, ap);
   struct message m;
   message_begin(&m, ch, fd);
-  int n = oiu_vformat(&m.sink, fmt, ap);
+  /* First pass: fill the slot and count the rest, writing nothing. */
+  va_list aq;
+  va_copy(aq, ap);
+  m.sink.flush = 0;
+  int n = oiu_vformat(&m.sink, fmt, aq);
+  va_end(aq);
+  if (n >= 0 && (size_t)n > m.sink.cap) {
+    /* Longer than a slot: produced again and written in slot-sized pieces.
+     * Counting first means a call that fails (n < 0) writes nothing at all,
+     * as a buffered one does, not the pieces before the failing conversion. */
+    m.sink.len = 0;
+    m.sink.total = 0;
+    m.sink.flush = oiu_message_flush;
+    n = oiu_vformat(&m.sink, fmt, ap);
+  }
   if (n < 0 && m.sink.err == 0)
     m.sink.err = n;
   return message_end(&m) < 0 ? -1 : n;
