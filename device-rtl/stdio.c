@@ -250,7 +250,7 @@ int vsnprintf(char *restrict buf, size_t n, const char *restrict fmt, va_list ap
   int r = oiu_vformat(&s, fmt, ap);
   if (n)
     buf[s.len] = '\0';
-  return r;
+  return r < 0 ? -1 : r; /* the formatter's -errno is not part of the C contract */
 }
 
 int snprintf(char *restrict buf, size_t n, const char *restrict fmt, ...) {
