@@ -3,6 +3,7 @@
 # Runs one test program against real sinks (files, pipes) and checks its output.
 #   run.sh stream PRINTF_DIFF N             device printf of N cases == glibc's output
 #   run.sh calls STDIO_CALLS                device stdio calls == glibc's, stdout and stderr
+#   run.sh same PROGRAM                     PROGRAM and PROGRAM --host print the same bytes
 #   run.sh lines LINES CHECK SINK T M K     every line once, untorn, in order (SINK: file pipe stderr_file stderr_pipe)
 #   run.sh pressure PRESSURE CHECK T M K    T x M threads at once: every line once, every SQE completed
 #   run.sh big BIG CHECK N T M K PIECE      one N-byte printf among T x M x K lines, split only at PIECE multiples
@@ -27,6 +28,13 @@ calls)
   cmp "$tmp/dev.out" "$tmp/host.out"
   cmp "$tmp/dev.err" "$tmp/host.err"
   echo "calls: stdout $(wc -c <"$tmp/dev.out") bytes, stderr $(wc -c <"$tmp/dev.err") bytes identical"
+  ;;
+same)
+  # The device run and the --host (glibc) run print the same bytes.
+  "$1" >"$tmp/dev.out" 2>"$tmp/dev.err" || { echo "exit $?"; cat "$tmp/dev.err"; exit 1; }
+  "$1" --host >"$tmp/host.out"
+  cmp "$tmp/dev.out" "$tmp/host.out" || { diff -a "$tmp/dev.out" "$tmp/host.out"; exit 1; }
+  echo "same: $(wc -l <"$tmp/dev.out") lines identical"
   ;;
 lines)
   app=$1 check=$2 sink=$3
