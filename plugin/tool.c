@@ -63,8 +63,22 @@ static uint32_t regular_fds(void) {
   return mask;
 }
 
+/*
+ * exit(): buffered device text goes out first, as C stdio's does. An atexit
+ * handler registered at the first target construct runs before the ones
+ * libomptarget registered at start-up (which unload device images, and in
+ * LLVM 22 crash if another thread is still inside a target region) and
+ * before any destructor; shutdown() below still drains and releases.
+ */
+static void flush_at_exit(void) {
+  for (int i = 0; i < MAX_DEVICES; i++)
+    if (__atomic_load_n(&devices[i].published, __ATOMIC_ACQUIRE))
+      oiu_progress_drain(&devices[i]);
+}
+
 static void publish(struct oiu_device *d) {
   if (!d->ready) {
+    static int at_exit;
     d->ready = 1;
     int err = oiu_progress_start();
     if (!err)
@@ -74,6 +88,8 @@ static void publish(struct oiu_device *d) {
       return;
     }
     oiu_progress_add(d);
+    if (!at_exit && atexit(flush_at_exit) == 0)
+      at_exit = 1;
   }
   if (!d->ch || d->published)
     return;
