@@ -7,6 +7,7 @@
 #   run.sh lines LINES CHECK SINK T M K     every line once, untorn, in order (SINK: file pipe stderr_file stderr_pipe)
 #   run.sh pressure PRESSURE CHECK T M K    T x M threads at once: every line once, every SQE completed
 #   run.sh big BIG CHECK N T M K PIECE      one N-byte printf among T x M x K lines, split only at PIECE multiples
+#   run.sh shutdown SHUTDOWN CHECK HOW T K  exit/abort/trap in a target region: no hang, nothing lost, all released
 #   run.sh hello HELLO                      the example's 256 lines, each once
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR (ENOMEM: NO_URING is no_memlock): one clear line, all output
 #   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
@@ -68,6 +69,29 @@ big)
   want="big: printf returned $((n + 1 + ${#n} + 1)); $((t * m)) of $((t * m)) threads ran, 0 wrong counts"
   [ "$(cat "$tmp/note")" = "$want" ] || { echo "expected: $want"; exit 1; }
   "$check" "$n" "$t" "$m" "$k" "$piece" <"$tmp/out"
+  ;;
+shutdown)
+  # exit: rc 0, every line, then the runtime's release line and the release
+  # check (after it) finding nothing left. abort/trap: killed by the signal
+  # within the test timeout, every unbuffered line there.
+  app=$1 check=$2 how=$3 t=$4 k=$5
+  rc=0
+  LIBOMPTARGET_INFO=1 timeout -s KILL 60 "$app" "$how" "$t" "$k" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  case $how in exit) want=0 ;; abort) want=134 ;; trap) want=132 ;; esac
+  echo "shutdown $how: exit status $rc (want $want)"
+  [ $rc = $want ] || { tail -5 "$tmp/err"; exit 1; }
+  if [ "$how" = exit ]; then
+    "$check" 1 "$t" "$k" <"$tmp/out"
+    released=$(grep -n 'omp-iouring: device 0 .*: released:' "$tmp/err") || { cat "$tmp/err"; exit 1; }
+    after=$(grep -n '^after release:' "$tmp/err") || { cat "$tmp/err"; exit 1; }
+    echo "${released#*: released: }"
+    echo "${after#*:}"
+    [ "${released%%:*}" -lt "${after%%:*}" ] || { echo "release check ran before the release"; exit 1; }
+    echo "$after" | grep -q 'after release: 0 io_uring descriptors, 0 eventfds, 0 omp-iouring threads$'
+    echo "$released" | grep -Eq 'dropped; buffered bytes written/committed: stdout ([0-9]+)/\1, stderr ([0-9]+)/\2$'
+  else
+    grep -v -e '^omp' -e '^after release' "$tmp/err" | "$check" 1 "$t" "$k"
+  fi
   ;;
 hello)
   "$1" >"$tmp/out"
