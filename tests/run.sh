@@ -8,6 +8,7 @@
 #   run.sh pressure PRESSURE CHECK T M K    T x M threads at once: every line once, every SQE completed
 #   run.sh big BIG CHECK N T M K PIECE      one N-byte printf among T x M x K lines, split only at PIECE multiples
 #   run.sh shutdown SHUTDOWN CHECK HOW T K  exit/abort/trap in a target region: no hang, nothing lost, all released
+#   run.sh devices DEVICES CHECK R M        R rounds of regions on every device: one channel each, every line
 #   run.sh hello HELLO                      the example's 256 lines, each once
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR (ENOMEM: NO_URING is no_memlock): one clear line, all output
 #   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
@@ -92,6 +93,19 @@ shutdown)
   else
     grep -v -e '^omp' -e '^after release' "$tmp/err" | "$check" 1 "$t" "$k"
   fi
+  ;;
+devices)
+  # Every device: its own channel (one "channel ready" and one clean
+  # "released" line each), and every line of every region.
+  app=$1 check=$2 rounds=$3 iters=$4
+  LIBOMPTARGET_INFO=1 "$app" "$rounds" "$iters" >"$tmp/out" 2>"$tmp/err" 3>"$tmp/note" || { cat "$tmp/note" "$tmp/err"; exit 1; }
+  ndev=$(sed -n 's/^devices: //p' "$tmp/note")
+  echo "devices: $ndev"
+  "$check" "$ndev" "$iters" "$rounds" <"$tmp/out"
+  ready=$(grep -c 'omp-iouring: device [0-9]* .*: channel ready' "$tmp/err" || true)
+  clean=$(grep -Ec 'omp-iouring: device [0-9]+ .*: released: ([0-9]+) SQEs submitted, \1 consumed, \1 CQEs posted, \1 reaped, 0 dropped; buffered bytes written/committed: stdout ([0-9]+)/\2, stderr ([0-9]+)/\3$' "$tmp/err" || true)
+  echo "channels: $ready ready, $clean released clean"
+  [ "$ready" = "$ndev" ] && [ "$clean" = "$ndev" ]
   ;;
 hello)
   "$1" >"$tmp/out"
