@@ -4,6 +4,7 @@
 #   scripts/build.sh [BUILD_DIR]        (default: build/)
 # OIU_ARCHS   offload archs, ';'-separated (default "host"; e.g. "host;sm_90;gfx90a")
 # OIU_WERROR  ON to make warnings errors (CI)
+# OIU_SANITIZE  ON for an ASan/LSan/UBSan build (host target only; cmake/sanitize.cmake)
 # sm_*/gfx* builds use the DeviceRTL that scripts/setup-debian.sh built.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +19,6 @@ cmake -S "$root" -B "$build" -G Ninja -Wno-dev \
   -DOIU_OFFLOAD_ARCHS="$archs" \
   -DOIU_NVPTX_BC="$rtl/libomptarget-nvptx.bc" \
   -DOIU_AMDGPU_BC="$rtl/libomptarget-amdgpu.bc" \
-  -DOIU_WERROR="${OIU_WERROR:-OFF}" >"$build/configure.log" 2>&1 ||
+  -DOIU_WERROR="${OIU_WERROR:-OFF}" -DOIU_SANITIZE="${OIU_SANITIZE:-OFF}" >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$(nproc)"
