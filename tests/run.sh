@@ -78,9 +78,10 @@ shutdown)
   app=$1 check=$2 how=$3 t=$4 k=$5
   rc=0
   LIBOMPTARGET_INFO=1 timeout -s KILL 60 "$app" "$how" "$t" "$k" >"$tmp/out" 2>"$tmp/err" || rc=$?
-  case $how in exit) want=0 ;; abort) want=134 ;; trap) want=132 ;; esac
+  # On a GPU a trapped kernel makes libomptarget abort (134); abort() is a trap there too.
+  case $how in exit) want=0 ;; abort) want=134 ;; trap) want="132 or 134" ;; esac
   echo "shutdown $how: exit status $rc (want $want)"
-  [ $rc = $want ] || { tail -5 "$tmp/err"; exit 1; }
+  case " $want " in *" $rc "*) ;; *) tail -5 "$tmp/err"; exit 1 ;; esac
   if [ "$how" = exit ]; then
     "$check" 1 "$t" "$k" <"$tmp/out"
     released=$(grep -n 'omp-iouring: device 0 .*: released:' "$tmp/err") || { cat "$tmp/err"; exit 1; }
