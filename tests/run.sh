@@ -7,6 +7,7 @@
 #   run.sh hello HELLO                      the example's 256 lines, each once
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR: one clear line, all output
 #   run.sh errors WRITE_ERRORS              stdout on /dev/full, stderr closed: every call fails, the program goes on
+#   run.sh setvbuf SETVBUF_MODES            device setvbuf switches stdout between unbuffered and buffered, as glibc
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -56,6 +57,11 @@ errors)
   "$1" >/dev/full 2>&- 3>"$tmp/out"
   echo "errors, buffered: returns $(cat "$tmp/out")"
   [ "$(cat "$tmp/out")" = "15 13 4 -1 -1 -1 -1 0" ]
+  ;;
+setvbuf)
+  "$1" >/dev/full 3>"$tmp/out"
+  sed 's/^/setvbuf: /' "$tmp/out"
+  [ "$(cat "$tmp/out")" = "$(printf 'device 0 -1 0 4 -1 -1\nhost 0 -1 0 4 -1 -1')" ]
   ;;
 fallback)
   no_uring=$1 err=$2 app=$3 check=$4
