@@ -78,22 +78,11 @@ static void report(long n, int bytes_per_line, int T, int M, int K, double dt) {
           n / dt, bytes / dt / 1e6);
 }
 
-static int lines(int T, int M, int K, int bytes) {
+/* on_host: the same loop run by the host's own threads, through glibc's stdio. */
+static int lines(int T, int M, int K, int bytes, int on_host) {
   double t0 = now();
-#pragma omp target teams distribute parallel for collapse(2) num_teams(T) thread_limit(M)
-  for (int t = 0; t < T; t++)
-    for (int m = 0; m < M; m++)
-      for (int k = 0; k < K; k++)
-        PRINT_LINE(t * M + m, k, bytes);
-  fflush(stdout);
-  report((long)T * M * K, bytes, T, M, K, now() - t0);
-  return 0;
-}
-
-/* The host CPU's own threads writing the same lines through glibc's stdio. */
-static int host_lines(int T, int M, int K, int bytes) {
-  double t0 = now();
-#pragma omp parallel for collapse(2)
+#pragma omp target teams distribute parallel for collapse(2) num_teams(T) thread_limit(M) \
+    if (target : !on_host)
   for (int t = 0; t < T; t++)
     for (int m = 0; m < M; m++)
       for (int k = 0; k < K; k++)
@@ -238,10 +227,10 @@ int main(int argc, char **argv) {
   }
   if ((argc == 5 || argc == 6) && !strcmp(argv[1], "lines")) {
     set_fifo();
-    return lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), bytes);
+    return lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), bytes, 0);
   }
   if ((argc == 5 || argc == 6) && !strcmp(argv[1], "host"))
-    return host_lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), bytes);
+    return lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), bytes, 1);
   if (argc == 3 && !strcmp(argv[1], "outlat"))
     return output_latency(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "latency"))
