@@ -259,9 +259,11 @@ int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
   /* Writers of ranges below target wait on nothing but space: they commit soon. */
   for (uint32_t round = 0; oiu_load_acquire64(&l->committed, 0) < target; round++)
     oiu_pause(round);
+  /* Asks the host to write now rather than after its delay (a hint, re-sent
+   * while we wait); before publish, whose doorbell may be what wakes it. */
+  oiu_store_release64(&sh->flush_to, target, 1);
   publish(ch, k);
-  for (uint32_t round = 0;; round++) {
-    /* Asks the host to write now rather than after its delay (a hint, re-sent while we wait). */
+  for (uint32_t round = 1;; round++) {
     if (round % 64 == 0)
       oiu_store_release64(&sh->flush_to, target, 1);
     /* Pairs with the host's release: the text below flushed is written (or dropped on error). */
