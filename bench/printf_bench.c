@@ -68,19 +68,58 @@ static void set_fifo(void) {
   ((bytes) ? printf(SIZED_LINE, (id), (k), (id) * 0.5 + (k), (bytes) - SIZED_FIXED, "")          \
            : printf(LINE, (id), (k), (id) * 0.5 + (k)))
 
-static void report(long n, int bytes_per_line, int T, int M, int K, double dt) {
+/* CPU seconds of the process's omp-iouring host thread, from /proc. */
+static double runtime_thread_cpu(void) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  double s = -1;
+  while (d && (e = readdir(d))) {
+    char path[300], comm[64] = "", stat[1024];
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    int ok = fgets(comm, sizeof comm, f) != NULL;
+    fclose(f);
+    if (!ok || strncmp(comm, "omp-iouring", 11))
+      continue;
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+    if (!(f = fopen(path, "r")))
+      continue;
+    if (fgets(stat, sizeof stat, f)) {
+      char *p = strrchr(stat, ')');
+      unsigned long ut = 0, st = 0;
+      if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+        s = (double)(ut + st) / sysconf(_SC_CLK_TCK);
+    }
+    fclose(f);
+  }
+  if (d)
+    closedir(d);
+  return s;
+}
+
+/* cpu: seconds our host thread ran during the dt seconds (< 0: there is none). */
+static void report(long n, int bytes_per_line, int T, int M, int K, double dt, double cpu) {
   long bytes = 0;
   char buf[256];
   for (int i = 0; i < T * M; i++)
     for (int k = 0; k < K; k++)
       bytes += bytes_per_line ? bytes_per_line : snprintf(buf, sizeof buf, LINE, i, k, i * 0.5 + k);
-  fprintf(stderr, "lines=%ld bytes=%ld seconds=%.4f lines_per_s=%.0f MB_per_s=%.1f\n", n, bytes, dt,
+  fprintf(stderr, "lines=%ld bytes=%ld seconds=%.4f lines_per_s=%.0f MB_per_s=%.1f", n, bytes, dt,
           n / dt, bytes / dt / 1e6);
+  if (cpu >= 0)
+    fprintf(stderr, " host_thread_cpu_percent=%.1f", 100 * cpu / dt);
+  fputc('\n', stderr);
 }
 
 /* on_host: the same loop run by the host's own threads, through glibc's stdio. */
 static int lines(int T, int M, int K, int bytes, int on_host) {
-  double t0 = now();
+  /* Device start-up (context, image, rings) is not what is measured. */
+#pragma omp target if (target : !on_host)
+  {
+  }
+  double c0 = runtime_thread_cpu(), t0 = now();
 #pragma omp target teams distribute parallel for collapse(2) num_teams(T) thread_limit(M) \
     if (target : !on_host)
   for (int t = 0; t < T; t++)
@@ -88,7 +127,8 @@ static int lines(int T, int M, int K, int bytes, int on_host) {
       for (int k = 0; k < K; k++)
         PRINT_LINE(t * M + m, k, bytes);
   fflush(stdout);
-  report((long)T * M * K, bytes, T, M, K, now() - t0);
+  double dt = now() - t0;
+  report((long)T * M * K, bytes, T, M, K, dt, c0 < 0 ? -1 : runtime_thread_cpu() - c0);
   return 0;
 }
 
@@ -169,37 +209,6 @@ static int output_latency(int n) {
   print_percentiles(us, n);
   free(us);
   return 0;
-}
-
-/* CPU seconds of the process's omp-iouring host thread, from /proc. */
-static double runtime_thread_cpu(void) {
-  DIR *d = opendir("/proc/self/task");
-  struct dirent *e;
-  double s = -1;
-  while (d && (e = readdir(d))) {
-    char path[300], comm[64] = "", stat[1024];
-    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-      continue;
-    int ok = fgets(comm, sizeof comm, f) != NULL;
-    fclose(f);
-    if (!ok || strncmp(comm, "omp-iouring", 11))
-      continue;
-    snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
-    if (!(f = fopen(path, "r")))
-      continue;
-    if (fgets(stat, sizeof stat, f)) {
-      char *p = strrchr(stat, ')');
-      unsigned long ut = 0, st = 0;
-      if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-        s = (double)(ut + st) / sysconf(_SC_CLK_TCK);
-    }
-    fclose(f);
-  }
-  if (d)
-    closedir(d);
-  return s;
 }
 
 static int idle(double seconds) {

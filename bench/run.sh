@@ -14,7 +14,8 @@
 # build's bench/ directory. Every row's output is checked by line_census: a
 # line counts once, byte-exact; "lost" is what never arrived. A row that runs
 # past OIU_BENCH_LIMIT seconds (default 60) is reported as "timeout" with what
-# arrived, and that configuration is skipped at larger thread counts.
+# arrived, and that configuration is skipped at larger thread counts. "cpu"
+# is the time our host thread ran, in % of one core, while the row ran.
 # Writes the rows as CSV to OIU_BENCH_CSV (default ./bench.csv): bench/plot.py
 # draws the README's chart from it. OIU_BENCH_DIR: where file sinks go.
 set -uo pipefail
@@ -98,9 +99,11 @@ row() {
   fi
   local lps mbs
   lps=$(field lines_per_s "$fig") mbs=$(field MB_per_s "$fig")
-  printf '%-24s %-7s %3sB %6d thr x %-5d %-9s %12s lines/s %9s MB/s  %s\n' "$name" "$sink" \
-    "$bytes" "$threads" "$K" "$status" "${lps:--}" "${mbs:--}" "${census:-}"
-  echo "printf,$name,$sink,$bytes,$T,$threads,$K,$status,$lps,$mbs,$(field lines "$census"),$(field distinct "$census"),$(field duplicates "$census"),$(field malformed "$census"),$(field lost "$census"),,," >>"$CSV"
+  local cpu
+  cpu=$(field host_thread_cpu_percent "$fig")
+  printf '%-24s %-7s %3sB %6d thr x %-5d %-9s %12s lines/s %9s MB/s %6s%% cpu  %s\n' "$name" "$sink" \
+    "$bytes" "$threads" "$K" "$status" "${lps:--}" "${mbs:--}" "${cpu:--}" "${census:-}"
+  echo "printf,$name,$sink,$bytes,$T,$threads,$K,$status,$lps,$mbs,$(field lines "$census"),$(field distinct "$census"),$(field duplicates "$census"),$(field malformed "$census"),$(field lost "$census"),,,$(field host_thread_cpu_percent "$fig")" >>"$CSV"
 }
 
 lines_for() { # CONFIG SCALE -> lines per thread
