@@ -2,13 +2,21 @@
 /*
  * printf benchmarks, built twice: against omp-iouring (printf_bench) and
  * against the toolchain's own device printf (printf_bench_stock).
- *   printf_bench lines TEAMS THREADS LINES   device threads print; stdout is the sink
+ *   printf_bench lines TEAMS THREADS LINES [BYTES]  device threads print; stdout is the sink
+ *   printf_bench host TEAMS THREADS LINES [BYTES]   the same lines from host threads (glibc)
  *   printf_bench latency N                   one thread, N printf round trips
+ *   printf_bench outlat N                    N lines, each timed until it is in stdout's file
  *   printf_bench idle SECONDS                a target region that prints nothing
+ * BYTES 0 (default) prints LINE below; 30 or more prints lines of exactly BYTES
+ * bytes (the same numbers, space padded). Every line is distinct, so a sink
+ * can be checked for lost and duplicated lines.
  * Figures go to stderr as "key=value" pairs; stdout carries only device output.
  * OIU_BENCH_FIFO_MB=N sets the CUDA printf FIFO (stock build, sm_* only).
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <dlfcn.h>
 #include <omp.h>
 #include <stdio.h>
@@ -18,6 +26,12 @@
 #include <unistd.h>
 
 #define LINE "thread %d line %d value %f\n"
+#define SIZED_LINE "%8d %6d %12.4f%*s\n" /* 29 bytes + the padding */
+#define SIZED_FIXED 29
+
+/* libomptarget's pinned host memory, reachable by the device at the same address. */
+void *llvm_omp_target_alloc_host(size_t size, int device);
+void omp_target_free(void *ptr, int device);
 
 static double now(void) {
   struct timespec ts;
@@ -34,6 +48,10 @@ static void set_fifo(void) {
   { /* initializes the device and its primary context */
   }
   void *cu = dlopen("libcuda.so.1", RTLD_NOW);
+  if (!cu) {
+    fprintf(stderr, "printf_bench: OIU_BENCH_FIFO_MB: no CUDA device here\n");
+    exit(77); /* not applicable: bench/run.sh leaves the row out */
+  }
   int (*retain)(void **, int) = cu ? dlsym(cu, "cuDevicePrimaryCtxRetain") : NULL;
   int (*push)(void *) = cu ? dlsym(cu, "cuCtxPushCurrent_v2") : NULL;
   int (*limit)(int, size_t) = cu ? dlsym(cu, "cuCtxSetLimit") : NULL;
@@ -45,46 +63,10 @@ static void set_fifo(void) {
   }
 }
 
-static int lines(int T, int M, int K) {
-  double t0 = now();
-#pragma omp target teams distribute parallel for collapse(2) num_teams(T) thread_limit(M)
-  for (int t = 0; t < T; t++)
-    for (int m = 0; m < M; m++)
-      for (int k = 0; k < K; k++)
-        printf(LINE, t * M + m, k, (t * M + m) * 0.5 + k);
-  double dt = now() - t0;
-  fflush(stdout);
-  long bytes = 0;
-  char buf[128];
-  for (int i = 0; i < T * M; i++)
-    for (int k = 0; k < K; k++)
-      bytes += snprintf(buf, sizeof buf, LINE, i, k, i * 0.5 + k);
-  long n = (long)T * M * K;
-  fprintf(stderr, "lines=%ld bytes=%ld seconds=%.4f lines_per_s=%.0f MB_per_s=%.1f\n", n, bytes, dt,
-          n / dt, bytes / dt / 1e6);
-  return 0;
-}
-
-static int latency(int n) {
-  double *us = malloc(sizeof(double) * n);
-#pragma omp target map(from : us[0 : n])
-  for (int i = 0; i < n; i++) {
-    double t0 = omp_get_wtime();
-    printf("latency %d\n", i);
-    us[i] = (omp_get_wtime() - t0) * 1e6;
-  }
-  fflush(stdout);
-  for (int i = 1; i < n; i++) /* insertion sort: n is small */
-    for (int j = i; j > 0 && us[j - 1] > us[j]; j--) {
-      double x = us[j];
-      us[j] = us[j - 1];
-      us[j - 1] = x;
-    }
-  fprintf(stderr, "calls=%d median_us=%.2f p99_us=%.2f max_us=%.2f\n", n, us[n / 2],
-          us[(int)(n * 0.99)], us[n - 1]);
-  free(us);
-  return 0;
-}
+/* One line: the classic format, or exactly `bytes` bytes. */
+#define PRINT_LINE(id, k, bytes)                                                                   \
+  ((bytes) ? printf(SIZED_LINE, (id), (k), (id) * 0.5 + (k), (bytes) - SIZED_FIXED, "")          \
+           : printf(LINE, (id), (k), (id) * 0.5 + (k)))
 
 /* CPU seconds of the process's omp-iouring host thread, from /proc. */
 static double runtime_thread_cpu(void) {
@@ -117,6 +99,118 @@ static double runtime_thread_cpu(void) {
   return s;
 }
 
+/* cpu: seconds our host thread ran during the dt seconds (< 0: there is none). */
+static void report(long n, int bytes_per_line, int T, int M, int K, double dt, double cpu) {
+  long bytes = 0;
+  char buf[256];
+  for (int i = 0; i < T * M; i++)
+    for (int k = 0; k < K; k++)
+      bytes += bytes_per_line ? bytes_per_line : snprintf(buf, sizeof buf, LINE, i, k, i * 0.5 + k);
+  fprintf(stderr, "lines=%ld bytes=%ld seconds=%.4f lines_per_s=%.0f MB_per_s=%.1f", n, bytes, dt,
+          n / dt, bytes / dt / 1e6);
+  if (cpu >= 0)
+    fprintf(stderr, " host_thread_cpu_percent=%.1f", 100 * cpu / dt);
+  fputc('\n', stderr);
+}
+
+/* on_host: the same loop run by the host's own threads, through glibc's stdio. */
+static int lines(int T, int M, int K, int bytes, int on_host) {
+  /* Device start-up (context, image, rings) is not what is measured. */
+#pragma omp target if (target : !on_host)
+  {
+  }
+  double c0 = runtime_thread_cpu(), t0 = now();
+#pragma omp target teams distribute parallel for collapse(2) num_teams(T) thread_limit(M) \
+    if (target : !on_host)
+  for (int t = 0; t < T; t++)
+    for (int m = 0; m < M; m++)
+      for (int k = 0; k < K; k++)
+        PRINT_LINE(t * M + m, k, bytes);
+  fflush(stdout);
+  double dt = now() - t0;
+  report((long)T * M * K, bytes, T, M, K, dt, c0 < 0 ? -1 : runtime_thread_cpu() - c0);
+  return 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void print_percentiles(double *us, int n) {
+  qsort(us, n, sizeof *us, cmp_double);
+  fprintf(stderr, "calls=%d median_us=%.2f p99_us=%.2f max_us=%.2f\n", n, us[n / 2],
+          us[(int)(n * 0.99)], us[n - 1]);
+}
+
+static int latency(int n) {
+  double *us = malloc(sizeof(double) * n);
+#pragma omp target map(from : us[0 : n])
+  for (int i = 0; i < n; i++) {
+    double t0 = omp_get_wtime();
+    printf("latency %d\n", i);
+    us[i] = (omp_get_wtime() - t0) * 1e6;
+  }
+  fflush(stdout);
+  print_percentiles(us, n);
+  free(us);
+  return 0;
+}
+
+/*
+ * Output latency: the time from a device printf to its line being readable
+ * from stdout's file. A host thread reads the file as it grows and acks each
+ * "mark" line through pinned memory; the device times printf -> ack with its
+ * own clock (so the figure includes one host-to-device store, a few us).
+ */
+struct watch {
+  int fd, n;
+  unsigned *ack; /* device-visible: the number of marks seen */
+};
+
+static void *watch_file(void *arg) {
+  struct watch *w = arg;
+  char buf[4096];
+  unsigned seen = 0;
+  while (seen < (unsigned)w->n) {
+    ssize_t got = read(w->fd, buf, sizeof buf);
+    if (got <= 0)
+      sched_yield(); /* host target: the printing thread may need this CPU */
+    for (ssize_t i = 0; i < got; i++)
+      if (buf[i] == '\n') /* partner: the device's acquire load of *ack */
+        __scoped_atomic_store_n(w->ack, ++seen, __ATOMIC_RELEASE, __MEMORY_SCOPE_SYSTEM);
+  }
+  return NULL;
+}
+
+static int output_latency(int n) {
+  struct watch w = {open("/proc/self/fd/1", O_RDONLY), n, llvm_omp_target_alloc_host(sizeof(unsigned), 0)};
+  if (w.fd < 0 || !w.ack || lseek(1, 0, SEEK_CUR) < 0) {
+    fprintf(stderr, "printf_bench: outlat needs stdout to be a regular file\n");
+    return 2;
+  }
+  lseek(w.fd, lseek(1, 0, SEEK_CUR), SEEK_SET); /* only what this run prints */
+  *w.ack = 0;
+  double *us = malloc(sizeof(double) * n);
+  pthread_t th;
+  pthread_create(&th, NULL, watch_file, &w);
+  unsigned *ack = w.ack;
+#pragma omp target map(from : us[0 : n]) is_device_ptr(ack)
+  for (int i = 0; i < n; i++) {
+    double t0 = omp_get_wtime();
+    printf("mark %d\n", i);
+    while (__scoped_atomic_load_n(ack, __ATOMIC_ACQUIRE, __MEMORY_SCOPE_SYSTEM) <= (unsigned)i)
+      ;
+    us[i] = (omp_get_wtime() - t0) * 1e6;
+  }
+  pthread_join(th, NULL);
+  close(w.fd);
+  omp_target_free(ack, 0);
+  print_percentiles(us, n);
+  free(us);
+  return 0;
+}
+
 static int idle(double seconds) {
 #pragma omp target
   printf("idle: warm-up line\n");
@@ -135,14 +229,23 @@ static int idle(double seconds) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 5 && !strcmp(argv[1], "lines")) {
-    set_fifo();
-    return lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+  int bytes = argc == 6 ? atoi(argv[5]) : 0;
+  if ((argc == 5 || argc == 6) && bytes && (bytes < SIZED_FIXED + 1 || bytes > 250)) {
+    fprintf(stderr, "printf_bench: BYTES must be 0 or %d..250\n", SIZED_FIXED + 1);
+    return 2;
   }
+  if ((argc == 5 || argc == 6) && !strcmp(argv[1], "lines")) {
+    set_fifo();
+    return lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), bytes, 0);
+  }
+  if ((argc == 5 || argc == 6) && !strcmp(argv[1], "host"))
+    return lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), bytes, 1);
+  if (argc == 3 && !strcmp(argv[1], "outlat"))
+    return output_latency(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "latency"))
     return latency(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "idle"))
     return idle(atof(argv[2]));
-  fprintf(stderr, "usage: %s lines TEAMS THREADS LINES | latency N | idle SECONDS\n", argv[0]);
+  fprintf(stderr, "usage: %s lines|host TEAMS THREADS LINES [BYTES] | latency N | outlat N | idle SECONDS\n", argv[0]);
   return 2;
 }

@@ -14,6 +14,12 @@
 
 OIU_DEVICE_BEGIN
 void oiu_host_doorbell(const struct oiu_channel *ch) {
+  /* Partner: the host's fence between setting host_waiting and its last look
+   * at the rings (progress.c). Either it sees what we published before this
+   * fence, or we see it waiting and wake it. */
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (!__atomic_load_n(&ch->host_waiting, __ATOMIC_RELAXED))
+    return; /* awake: it looks at the rings again before it sleeps */
   uint64_t one = 1;
   ssize_t r = write(ch->kick_fd, &one, sizeof one);
   (void)r; /* a full eventfd counter is already a pending wake-up */

@@ -123,13 +123,30 @@ struct ring_text {
   uint64_t pos, skip, end, at;
 };
 
+/*
+ * The ring is host memory: on a GPU every store instruction crosses PCIe as
+ * its own write, and a plain memcpy here compiles to a byte loop. Store whole
+ * aligned 8-byte words instead (the source, in local memory, is read bytewise).
+ */
+static void copy_out(char *dst, const char *src, uint64_t n) {
+  for (; n && ((uintptr_t)dst & 7); n--)
+    *dst++ = *src++;
+  for (; n >= 8; n -= 8, dst += 8, src += 8) {
+    uint64_t w;
+    __builtin_memcpy(&w, src, 8);
+    __builtin_memcpy(__builtin_assume_aligned(dst, 8), &w, 8);
+  }
+  while (n--)
+    *dst++ = *src++;
+}
+
 static void ring_put(struct ring_text *t, const char *p, uint64_t n) {
   uint64_t from = t->at > t->skip ? t->at : t->skip;
   uint64_t to = t->at + n < t->end ? t->at + n : t->end;
   for (uint64_t i = from; i < to;) {
     uint64_t r = (t->pos + i - t->skip) & t->mask;
     uint64_t k = to - i < t->mask + 1 - r ? to - i : t->mask + 1 - r; /* up to the ring's end */
-    __builtin_memcpy(t->ring + r, p + (i - t->at), k);
+    copy_out(t->ring + r, p + (i - t->at), k);
     i += k;
   }
   t->at += n;
@@ -242,9 +259,11 @@ int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
   /* Writers of ranges below target wait on nothing but space: they commit soon. */
   for (uint32_t round = 0; oiu_load_acquire64(&l->committed, 0) < target; round++)
     oiu_pause(round);
+  /* Asks the host to write now rather than after its delay (a hint, re-sent
+   * while we wait); before publish, whose doorbell may be what wakes it. */
+  oiu_store_release64(&sh->flush_to, target, 1);
   publish(ch, k);
-  for (uint32_t round = 0;; round++) {
-    /* Asks the host to write now rather than after its delay (a hint, re-sent while we wait). */
+  for (uint32_t round = 1;; round++) {
     if (round % 64 == 0)
       oiu_store_release64(&sh->flush_to, target, 1);
     /* Pairs with the host's release: the text below flushed is written (or dropped on error). */

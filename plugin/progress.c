@@ -100,6 +100,23 @@ static int serve_all(unsigned *wait_us) {
   return work;
 }
 
+/*
+ * Host target: tells device code whether to ring the eventfd. Before
+ * sleeping, set the flag and look once more; returns 1 if nothing arrived.
+ * Partner: the fence in device-rtl/host_doorbell.c, after device code
+ * published and before it reads the flag.
+ */
+static int host_wait(int waiting, unsigned *wait_us) {
+  pthread_mutex_lock(&lock);
+  for (int i = 0; i < ndevices; i++)
+    if (devices[i]->ch)
+      __atomic_store_n(&devices[i]->ch->host_waiting, (uint32_t)waiting, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  int idle = !waiting || !serve_all(wait_us);
+  pthread_mutex_unlock(&lock);
+  return idle;
+}
+
 static void *progress_main(void *arg) {
   (void)arg;
   /* Writes this thread makes (emulated rings, stream writes, io_uring_enter
@@ -134,12 +151,15 @@ static void *progress_main(void *arg) {
       continue;
     }
     /* Only host-target rings: their device code (and stream write CQEs) ring the eventfd. */
-    struct pollfd p = {.fd = kick_fd, .events = POLLIN};
-    if (poll(&p, 1, (int)(wait_us + 999) / 1000) > 0) {
-      uint64_t v;
-      if (read(kick_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-        sleep_us(1000);
+    if (host_wait(1, &wait_us)) {
+      struct pollfd p = {.fd = kick_fd, .events = POLLIN};
+      if (poll(&p, 1, (int)(wait_us + 999) / 1000) > 0) {
+        uint64_t v;
+        if (read(kick_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+          sleep_us(1000);
+      }
     }
+    host_wait(0, &wait_us);
   }
   return NULL;
 }

@@ -12,6 +12,7 @@ build=${1:-$root/build}
 cache=${OIU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/omp-iouring}
 rtl=$cache/llvm-22.1.8/devicertl
 archs=${OIU_ARCHS:-host}
+libc=$cache/llvm-22.1.8/gpu-libc/nvptx64/lib # setup-debian.sh --with-gpu-libc: the benchmark's anchor
 echo "build: $build (offload archs: $archs)"
 mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -Wno-dev \
@@ -19,6 +20,7 @@ cmake -S "$root" -B "$build" -G Ninja -Wno-dev \
   -DOIU_OFFLOAD_ARCHS="$archs" \
   -DOIU_NVPTX_BC="$rtl/libomptarget-nvptx.bc" \
   -DOIU_AMDGPU_BC="$rtl/libomptarget-amdgpu.bc" \
+  -DOIU_GPU_LIBC_DIR="$([[ -f $libc/libc.a ]] && echo "$libc")" \
   -DOIU_WERROR="${OIU_WERROR:-OFF}" -DOIU_SANITIZE="${OIU_SANITIZE:-OFF}" >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$(nproc)"

@@ -525,6 +525,29 @@ EOF
 rm "$B/tests.gen.sh"
 chmod +x "$B/run-tests.sh"
 
+# ---- run-all.sh: the whole check of a GPU node in one command ----
+cat >"$B/run-all.sh" <<'EOF'
+#!/usr/bin/env bash
+# Every test, then the benchmark table; everything lands in $RESULTS (default
+# ./results) and in one archive, $RESULTS.tar.gz, to take away.
+#   ./run-all.sh [-t SECS]             -t: per-test timeout (run-tests.sh -t)
+# Environment: NOBENCH=1 skips the benchmarks; OIU_BENCH_* go to bench/run.sh.
+cd "$(dirname "${BASH_SOURCE[0]}")" || exit 1
+export RESULTS=${RESULTS:-$PWD/results}
+mkdir -p "$RESULTS"
+./run-tests.sh "$@" >"$RESULTS/tests.txt" 2>&1
+tests_rc=$?
+tail -n 1 "$RESULTS/tests.txt"
+if [[ -z ${NOBENCH:-} && -x bench/run.sh ]]; then
+  (. ./env.sh && BIN=$PWD/bin OIU_BENCH_CSV=$RESULTS/bench.csv bench/run.sh) >"$RESULTS/bench.txt" 2>&1
+  echo "benchmarks: $(grep -c . "$RESULTS/bench.csv") CSV lines, table in $RESULTS/bench.txt"
+fi
+tar -C "$(dirname "$RESULTS")" -czf "$RESULTS.tar.gz" "$(basename "$RESULTS")"
+echo "results: $RESULTS.tar.gz"
+exit $tests_rc
+EOF
+chmod +x "$B/run-all.sh"
+
 # ---- env.sh ----
 cat >"$B/env.sh" <<'EOF'
 # shellcheck shell=bash
@@ -645,6 +668,9 @@ Run one program:
 
 Benchmarks (if bench/run.sh is here; BIN defaults to ./bin):
   . ./env.sh; bench/run.sh
+
+Everything, results in one archive (results.tar.gz):
+  ./run-all.sh -t 300
 
 Files:
   bin/           the build's executables (tests, examples, bench)

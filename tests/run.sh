@@ -12,6 +12,7 @@
 #   run.sh hello HELLO                      the example's 256 lines, each once
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR (ENOMEM: NO_URING is no_memlock): one clear line, all output
 #   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
+#   run.sh setvbuf SETVBUF_MODES            device setvbuf switches stdout between unbuffered and buffered, as glibc
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -139,6 +140,11 @@ errors)
       [ "$got" = "$want" ] || { echo "expected: $want"; exit 1; }
     done
   done
+  ;;
+setvbuf)
+  "$1" >/dev/full 3>"$tmp/out"
+  sed 's/^/setvbuf: /' "$tmp/out"
+  [ "$(cat "$tmp/out")" = "$(printf 'device 0 -1 0 4 -1 -1\nhost 0 -1 0 4 -1 -1')" ]
   ;;
 fallback)
   no_uring=$1 err=$2 app=$3 check=$4

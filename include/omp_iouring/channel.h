@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 2u
+#define OIU_CHANNEL_VERSION 3u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
@@ -162,7 +162,8 @@ struct oiu_stream_local {
 };
 enum oiu_publisher { OIU_PUBLISH_IDLE = 0, OIU_PUBLISH_BUSY = 1, OIU_PUBLISH_AGAIN = 2 };
 
-/* The header at offset 0 of the region. Written by the host before publish; read-only afterwards. */
+/* The header at offset 0 of the region. Written by the host before publish;
+ * read-only afterwards except regular_fd_mask and host_waiting (host-written). */
 struct oiu_channel {
   uint32_t magic;
   uint32_t version;
@@ -197,7 +198,10 @@ struct oiu_channel {
   uint32_t regular_fd_mask;
   uint32_t ring_size;       /* bytes per stream ring, a power of two */
   uint8_t stream_mode[OIU_NSTREAMS]; /* enum oiu_buffering the host chose for each stream */
-  uint8_t pad1[8 - OIU_NSTREAMS];
+  uint8_t pad1[4 - OIU_NSTREAMS];
+  /* Host target: non-zero while the host thread sleeps on kick_fd. Device
+   * code rings the eventfd only then (a system call per message otherwise). */
+  uint32_t host_waiting;
   uint64_t streams_off;     /* struct oiu_stream_shared[OIU_NSTREAMS] */
   uint64_t rings_off;       /* OIU_NSTREAMS rings of ring_size bytes */
   uint64_t stream_local_off; /* device-local: struct oiu_stream_local[OIU_NSTREAMS] */

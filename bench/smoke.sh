@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# CI smoke run of the benchmark (host offload target, small sizes): every row
+# of our paths and the host's must complete with every line delivered once,
+# byte-exact, and every latency row must report. Figures are not judged here.
+#   BIN=<build>/bench bench/smoke.sh
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+csv=$(mktemp)
+trap 'rm -f "$csv"' EXIT
+OIU_BENCH_CSV=$csv OIU_BENCH_LIMIT=60 "$here/run.sh" --quick || exit 1
+awk -F, '
+  NR == 1 { next }
+  $1 == "printf" && ($2 ~ /^ours / || $2 == "host CPU threads") {
+    rows++
+    if ($8 != "ok") { print "FAIL: " $2 " " $3 " " $4 "B " $6 " threads: " $8; bad++ }
+    if ($3 != "devnull" && ($15 != "0" || $11 != $12 || $13 != "0" || $14 != "0")) {
+      print "FAIL: " $2 " " $3 " " $4 "B " $6 " threads: lines=" $11 " distinct=" $12 " lost=" $15; bad++
+    }
+  }
+  $1 != "printf" {
+    timing++
+    if ($16 == "" && $18 == "") { print "FAIL: no figure for " $2; bad++ }
+  }
+  END {
+    # 4 configurations x (3 scales to a file + 5 sink/size pairs), 8 timing rows
+    if (rows != 32 || timing != 8) { print "FAIL: " rows " throughput rows (want 32), " timing " timing rows (want 8)"; bad++ }
+    if (bad) exit 1
+    print "bench smoke: " rows " throughput rows and " timing " timing rows complete, nothing lost"
+  }' "$csv"
