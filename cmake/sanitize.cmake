@@ -34,3 +34,13 @@ if(OIU_SANITIZE)
       LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0)
   message(STATUS "omp-iouring: ASan/LSan/UBSan build")
 endif()
+
+# Called at the end of each directory that adds tests: in the sanitizer
+# build they run with the sanitizer settings (set_tests_properties reaches
+# only the calling directory's tests before CMake 3.28).
+function(oiu_sanitize_tests)
+  get_property(dir_tests DIRECTORY PROPERTY TESTS)
+  if(OIU_SANITIZE AND dir_tests)
+    set_property(TEST ${dir_tests} APPEND PROPERTY ENVIRONMENT ${OIU_SANITIZE_ENV})
+  endif()
+endfunction()
