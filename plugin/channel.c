@@ -40,7 +40,8 @@ int oiu_channel_create(struct oiu_device *dev) {
   const struct oiu_config *c = &oiu_cfg;
   uint32_t sq = c->entries;
   uint32_t cq = 2 * sq;
-  while (cq < c->slots) /* one CQE per slot can be pending: the CQ never overflows */
+  uint32_t ncells = c->slots + c->chunks + OIU_MAX_FILES;
+  while (cq < ncells) /* one CQE per completion cell can be pending: the CQ never overflows */
     cq *= 2;
   /* Rings area: the kernel's io_rings header, the CQEs and (without NO_SQARRAY) the SQ array. */
   uint64_t rings_off = PAGE;
@@ -48,14 +49,18 @@ int oiu_channel_create(struct oiu_device *dev) {
   uint64_t staging_off = sqes_off + page_round((uint64_t)sq * sizeof(struct oiu_sqe));
   uint64_t streams_off = page_round(staging_off + (uint64_t)c->slots * c->slot_size);
   uint64_t rings_off_s = streams_off + page_round(OIU_NSTREAMS * sizeof(struct oiu_stream_shared));
-  uint64_t size = rings_off_s + (uint64_t)OIU_NSTREAMS * c->buffer_size;
+  uint64_t chunks_off = page_round(rings_off_s + (uint64_t)OIU_NSTREAMS * c->buffer_size);
+  uint64_t fbufs_off = chunks_off + (uint64_t)c->chunks * c->chunk_size;
+  uint64_t hostcalls_off = page_round(fbufs_off + (uint64_t)OIU_MAX_FILES * c->file_buffer);
+  uint64_t size = page_round(hostcalls_off + OIU_NHOSTCALLS * sizeof(struct oiu_hostcall));
   /* Device-local block: state only device threads touch. */
   uint64_t ready_off = sizeof(struct oiu_dstate);
   uint64_t slots_off = ready_off + sq * 4ull;
-  uint64_t groups_off = slots_off + (uint64_t)c->slots * sizeof(struct oiu_slot);
+  uint64_t groups_off = slots_off + (uint64_t)ncells * sizeof(struct oiu_slot);
   uint64_t stream_local_off = (groups_off + c->slots * 4ull + 63) / 64 * 64;
-  uint64_t local_size =
-      page_round(stream_local_off + OIU_NSTREAMS * sizeof(struct oiu_stream_local));
+  uint64_t chunk_state_off = stream_local_off + OIU_NSTREAMS * sizeof(struct oiu_stream_local);
+  uint64_t hostcall_owner_off = chunk_state_off + c->chunks * 4ull;
+  uint64_t local_size = page_round(hostcall_owner_off + OIU_NHOSTCALLS * 4ull);
 
   int err = oiu_mem_alloc(&dev->region, size, local_size, dev->backend, dev->ordinal);
   if (err)
@@ -69,7 +74,10 @@ int oiu_channel_create(struct oiu_device *dev) {
       .staging_off = staging_off, .local_addr = dev->region.local_addr, .dstate_off = 0,
       .sq_ready_off = ready_off, .slots_off = slots_off, .groups_off = groups_off,
       .nslots = c->slots, .slot_size = c->slot_size, .ring_size = c->buffer_size,
-      .streams_off = streams_off, .rings_off = rings_off_s, .stream_local_off = stream_local_off};
+      .streams_off = streams_off, .rings_off = rings_off_s, .stream_local_off = stream_local_off,
+      .chunks_off = chunks_off, .nchunks = c->chunks, .chunk_size = c->chunk_size,
+      .chunk_state_off = chunk_state_off, .fbufs_off = fbufs_off, .fbuf_size = c->file_buffer,
+      .ncells = ncells, .hostcalls_off = hostcalls_off, .hostcall_owner_off = hostcall_owner_off};
   /* Like C stdio: stdout buffered (line-buffered on a terminal), stderr not. */
   ch->stream_mode[0] = (uint8_t)(c->buffer >= 0 ? c->buffer
                                  : isatty(1) ? OIU_LINE_BUFFERED : OIU_FULLY_BUFFERED);
@@ -87,10 +95,12 @@ int oiu_channel_create(struct oiu_device *dev) {
     oiu_emulated_setup(ch, rings_off, sqes_off);
   }
   oiu_info("device %d (%s): channel ready: mode %s, %u SQ / %u CQ entries, %u slots x %u B, "
-           "stdout %s (%u KiB ring), %zu KiB shared, %zu KiB device-local",
+           "stdout %s (%u KiB ring), %u bulk chunks x %u KiB, %zu KiB shared, "
+           "%zu KiB device-local",
            dev->num, dev->type, mode_name((int)ch->mode), ch->sq_entries, ch->cq_entries,
            ch->nslots, ch->slot_size, buffering_name(ch->stream_mode[0]), ch->ring_size / 1024,
-           dev->region.size / 1024, dev->region.local_size / 1024);
+           ch->nchunks, ch->chunk_size / 1024, dev->region.size / 1024,
+           dev->region.local_size / 1024);
   /* Every header field is written before the magic that makes device code use it. */
   __atomic_store_n(&ch->magic, OIU_CHANNEL_MAGIC, __ATOMIC_RELEASE);
   return 0;

@@ -29,7 +29,8 @@ static int env_uint(const char *name, unsigned *v, unsigned lo, unsigned hi) {
 int oiu_config_load(struct oiu_config *c) {
   *c = (struct oiu_config){.entries = 1024, .slots = 4096, .slot_size = 1024,
                            .sqpoll_idle_ms = 1000, .poll_max_us = 1000, .buffer = -1,
-                           .buffer_size = 8u << 20, .flush_us = 1000};
+                           .buffer_size = 8u << 20, .flush_us = 1000, .chunks = 32,
+                           .chunk_size = 256u << 10, .file_buffer = 64u << 10};
   const char *s = getenv("LIBOMPTARGET_INFO");
   c->info = s && strtol(s, NULL, 0) != 0;
   s = getenv("LIBOMPTARGET_IO_URING");
@@ -67,11 +68,16 @@ int oiu_config_load(struct oiu_config *c) {
   err |= env_uint("LIBOMPTARGET_IO_URING_SLOT_SIZE", &c->slot_size, 64, 1u << 26);
   err |= env_uint("LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS", &c->sqpoll_idle_ms, 1, 3600000);
   err |= env_uint("LIBOMPTARGET_IO_URING_POLL_MAX_US", &c->poll_max_us, 1, 1000000);
+  err |= env_uint("LIBOMPTARGET_IO_URING_CHUNKS", &c->chunks, 1, 4096);
+  err |= env_uint("LIBOMPTARGET_IO_URING_CHUNK_SIZE", &c->chunk_size, 4096, 1u << 30);
+  err |= env_uint("LIBOMPTARGET_IO_URING_FILE_BUFFER", &c->file_buffer, 64, 1u << 24);
   /* Ring sizes are powers of two; slots come in groups of the widest wavefront. */
   while (c->entries & (c->entries - 1))
     c->entries &= c->entries - 1;
   c->slots = (c->slots + OIU_MAX_GROUP - 1) / OIU_MAX_GROUP * OIU_MAX_GROUP;
   c->slot_size = (c->slot_size + 63) / 64 * 64;
+  c->chunk_size = c->chunk_size / 4096 * 4096;
+  c->file_buffer = (c->file_buffer + 63) / 64 * 64;
   while (c->buffer_size & (c->buffer_size - 1))
     c->buffer_size &= c->buffer_size - 1;
   return err ? -EINVAL : 0;

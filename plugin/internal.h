@@ -20,6 +20,9 @@ struct oiu_config {
   int buffer;             /* LIBOMPTARGET_IO_URING_BUFFER: enum oiu_buffering of stdout, -1 = auto */
   unsigned buffer_size;   /* LIBOMPTARGET_IO_URING_BUFFER_SIZE: bytes per stream ring */
   unsigned flush_us;      /* LIBOMPTARGET_IO_URING_FLUSH_US: longest a buffered byte waits */
+  unsigned chunks;        /* LIBOMPTARGET_IO_URING_CHUNKS: bulk staging chunks */
+  unsigned chunk_size;    /* LIBOMPTARGET_IO_URING_CHUNK_SIZE: bytes per chunk */
+  unsigned file_buffer;   /* LIBOMPTARGET_IO_URING_FILE_BUFFER: largest device FILE buffer */
 };
 int oiu_config_load(struct oiu_config *c);
 void oiu_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -74,6 +77,9 @@ int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_of
 void oiu_emulated_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off);
 /* Executes published SQEs with plain system calls; returns how many. */
 unsigned oiu_emulate(struct oiu_channel *ch);
+
+/* Performs the host calls device code posted (hostcall.c); returns how many. */
+unsigned oiu_hostcall_serve(struct oiu_channel *ch);
 
 /* The process's one host thread: doorbell, submitter or emulator for every device. */
 int oiu_progress_start(void);

@@ -4,7 +4,9 @@
  * the device's shared region, so device code, host and kernel see one ring.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -22,6 +24,16 @@ _Static_assert(IORING_OP_WRITE == OIU_OP_WRITE && IORING_OP_READ == OIU_OP_READ 
                    IORING_OP_STATX == OIU_OP_STATX && IORING_OP_FSYNC == OIU_OP_FSYNC &&
                    IORING_OP_UNLINKAT == OIU_OP_UNLINKAT && IORING_OP_MKDIRAT == OIU_OP_MKDIRAT,
                "opcodes");
+_Static_assert(sizeof(struct statx) == sizeof(struct oiu_statx) &&
+                   offsetof(struct statx, stx_mtime) == offsetof(struct oiu_statx, mtime) &&
+                   offsetof(struct statx, stx_dev_minor) == offsetof(struct oiu_statx, dev_minor) &&
+                   offsetof(struct statx, stx_size) == offsetof(struct oiu_statx, size),
+               "struct statx");
+_Static_assert(AT_FDCWD == OIU_AT_FDCWD && AT_REMOVEDIR == OIU_AT_REMOVEDIR &&
+                   AT_SYMLINK_NOFOLLOW == OIU_AT_SYMLINK_NOFOLLOW &&
+                   AT_EMPTY_PATH == OIU_AT_EMPTY_PATH && STATX_BASIC_STATS == OIU_STATX_BASIC_STATS &&
+                   IORING_FSYNC_DATASYNC == OIU_FSYNC_DATASYNC,
+               "path and statx constants");
 _Static_assert(RWF_APPEND == OIU_RWF_APPEND && IORING_SQ_NEED_WAKEUP == OIU_SQ_NEED_WAKEUP,
                "flags");
 

@@ -18,6 +18,7 @@
  *
  * Region layout (offsets in struct oiu_channel):
  *   header | io_uring rings (SQ/CQ heads, tails, CQEs) | SQE array | staging slots
+ *   | stream state and rings | bulk chunks | FILE buffers | host calls
  *
  * State that only device threads touch (SQ reservation, locks, slot
  * completion cells) lives in a separate device-local block at local_addr:
@@ -52,6 +53,12 @@ enum {
   OIU_OP_MKDIRAT = 37,
 };
 #define OIU_RWF_APPEND 0x10u             /* RWF_APPEND: this write appends atomically */
+#define OIU_FSYNC_DATASYNC 1u            /* IORING_FSYNC_DATASYNC: fdatasync */
+#define OIU_AT_FDCWD (-100)              /* AT_FDCWD: paths relative to the working directory */
+#define OIU_AT_REMOVEDIR 0x200u          /* unlinkat: remove a directory */
+#define OIU_AT_SYMLINK_NOFOLLOW 0x100u   /* statx: lstat */
+#define OIU_AT_EMPTY_PATH 0x1000u        /* statx: of the descriptor itself (fstat) */
+#define OIU_STATX_BASIC_STATS 0x7ffu     /* statx mask: what struct stat holds */
 #define OIU_SQ_NEED_WAKEUP (1u << 0)     /* IORING_SQ_NEED_WAKEUP */
 
 /* struct io_uring_sqe, the fields we fill (64 bytes). */
@@ -79,7 +86,27 @@ struct oiu_cqe {
   uint32_t flags;
 };
 
+/* struct statx, the kernel's answer to IORING_OP_STATX (256 bytes). */
+struct oiu_statx_ts {
+  int64_t tv_sec;
+  uint32_t tv_nsec;
+  int32_t reserved;
+};
+struct oiu_statx {
+  uint32_t mask, blksize;
+  uint64_t attributes;
+  uint32_t nlink, uid, gid;
+  uint16_t mode, spare0;
+  uint64_t ino, size, blocks, attributes_mask;
+  struct oiu_statx_ts atime, btime, ctime, mtime;
+  uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+  uint64_t spare2[14];
+};
+
 _Static_assert(sizeof(struct oiu_sqe) == 64, "io_uring_sqe is 64 bytes");
+_Static_assert(sizeof(struct oiu_statx) == 256, "struct statx is 256 bytes");
+_Static_assert(__builtin_offsetof(struct oiu_statx, mtime) == 112, "statx.stx_mtime");
+_Static_assert(__builtin_offsetof(struct oiu_statx, dev_minor) == 140, "statx.stx_dev_minor");
 _Static_assert(__builtin_offsetof(struct oiu_sqe, user_data) == 32, "sqe.user_data");
 _Static_assert(__builtin_offsetof(struct oiu_sqe, addr3) == 48, "sqe.addr3");
 _Static_assert(sizeof(struct oiu_cqe) == 16, "io_uring_cqe is 16 bytes");
@@ -205,7 +232,57 @@ struct oiu_channel {
   uint64_t streams_off;     /* struct oiu_stream_shared[OIU_NSTREAMS] */
   uint64_t rings_off;       /* OIU_NSTREAMS rings of ring_size bytes */
   uint64_t stream_local_off; /* device-local: struct oiu_stream_local[OIU_NSTREAMS] */
+
+  /*
+   * Bulk transfers (read/write/fread/fwrite/pread/pwrite of more than a
+   * slot): staging chunks a call takes one at a time, each with its own
+   * completion cell, so one call keeps several SQEs in flight.
+   */
+  uint64_t chunks_off;       /* nchunks * chunk_size bytes */
+  uint32_t nchunks;
+  uint32_t chunk_size;       /* a multiple of 4096 */
+  uint64_t chunk_state_off;  /* device-local: uint32_t[nchunks], enum oiu_group_state */
+  /* Device FILE buffers, one per FILE of the device's pool (OIU_MAX_FILES):
+   * in the shared region, so a refill or flush is one SQE and no copy. */
+  uint64_t fbufs_off;        /* OIU_MAX_FILES * fbuf_size bytes */
+  uint32_t fbuf_size;        /* a multiple of 64 */
+  /* Completion cells (struct oiu_slot at slots_off): nslots staging slots,
+   * then nchunks chunks, then OIU_MAX_FILES FILE buffers. The CQ has at
+   * least ncells entries, so it never overflows. */
+  uint32_t ncells;
+  uint64_t hostcalls_off;    /* struct oiu_hostcall[OIU_NHOSTCALLS] */
+  uint64_t hostcall_owner_off; /* device-local: uint32_t[OIU_NHOSTCALLS], 0 free, 1 owned */
 };
+
+/* FILE streams device code can have open at once (stdin, stdout, stderr included). */
+#define OIU_MAX_FILES 64u
+
+/*
+ * Host calls: what io_uring has no operation for. A device thread owns an
+ * entry (a CAS in the device-local hostcall_owner array: no read-modify-write
+ * crosses PCIe), fills it and bumps `posted`; the host thread performs the
+ * call, fills the results and sets `done` = `posted`. lseek(2) is the one
+ * that matters: file positions stay the kernel's, shared with the host, and
+ * io_uring cannot move them.
+ */
+enum oiu_hostcall_op {
+  OIU_HOSTCALL_LSEEK = 1, /* res = lseek(fd, arg, whence); res2 = fcntl(fd, F_GETFL) */
+  OIU_HOSTCALL_SETFL = 2, /* res = fcntl(fd, F_SETFL, arg) (fdopen "a" adds O_APPEND) */
+};
+struct oiu_hostcall {
+  uint32_t posted; /* device (release, system scope): the request fields are complete */
+  uint32_t done;   /* host (release): res and res2 answer request number `done` */
+  uint32_t op;
+  int32_t fd;
+  int32_t whence;
+  int32_t pad0;
+  int64_t arg;
+  int64_t res;     /* result, or -errno */
+  int64_t res2;
+  uint64_t pad1[2];
+};
+#define OIU_NHOSTCALLS 64u
+_Static_assert(sizeof(struct oiu_hostcall) == 64, "one host call per cache line");
 
 #define OIU_MAX_GROUP 64u /* widest wavefront */
 
