@@ -66,7 +66,7 @@ static void cq_reap(const struct oiu_channel *ch) {
     uint64_t ud = __scoped_atomic_load_n(&cqe->user_data, __ATOMIC_RELAXED, OIU_SYS);
     int32_t res = __scoped_atomic_load_n(&cqe->res, __ATOMIC_RELAXED, OIU_SYS);
     uint32_t slot = oiu_user_data_slot(ud);
-    if (oiu_user_data_kind(ud) != OIU_REQ_IO || slot >= ch->nslots)
+    if (oiu_user_data_kind(ud) != OIU_REQ_IO || slot >= ch->ncells)
       continue;
     struct oiu_slot *s = &slots[slot];
     s->res = res;
@@ -82,6 +82,8 @@ static void progress(const struct oiu_channel *ch) {
   sq_publish(ch);
   cq_reap(ch);
 }
+
+void oiu_progress(const struct oiu_channel *ch) { progress(ch); }
 
 void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
   oiu_lanes lanes = oiu_active_lanes();
@@ -143,25 +145,38 @@ static uint32_t sq_reserve(const struct oiu_channel *ch) {
   return oiu_broadcast(lanes, first) + oiu_lane_rank(lanes);
 }
 
-int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_sqe *sqe) {
-  struct oiu_slot *s = &LOCAL(ch, ch->slots_off, struct oiu_slot)[slot];
+uint32_t oiu_submit(const struct oiu_channel *ch, uint32_t cell, struct oiu_sqe *sqe) {
+  struct oiu_slot *s = &LOCAL(ch, ch->slots_off, struct oiu_slot)[cell];
   uint32_t expect = oiu_load_relaxed(&s->seq) + 1; /* no request of ours is in flight */
-  sqe->user_data = oiu_user_data(OIU_REQ_IO, slot);
+  sqe->user_data = oiu_user_data(OIU_REQ_IO, cell);
 
   uint32_t idx = sq_reserve(ch);
   struct oiu_sqe *dst = &AT(ch, ch->sqes_off, struct oiu_sqe)[idx & ch->sq_mask];
   __builtin_memcpy(dst, sqe, sizeof *sqe);
   /* Pairs with sq_publish's acquire; system scope so the tail store carries it to the kernel. */
   oiu_store_release(&LOCAL(ch, ch->sq_ready_off, uint32_t)[idx & ch->sq_mask], idx + 1, 1);
+  return expect;
+}
 
+bool oiu_poll(const struct oiu_channel *ch, uint32_t cell, uint32_t expect, int32_t *res) {
+  struct oiu_slot *s = &LOCAL(ch, ch->slots_off, struct oiu_slot)[cell];
+  /* Pairs with cq_reap's release: res holds our CQE's result. */
+  if (oiu_load_acquire(&s->seq, 0) != expect)
+    return false;
+  *res = s->res;
+  return true;
+}
+
+int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_sqe *sqe) {
+  uint32_t expect = oiu_submit(ch, slot, sqe);
+  int32_t res;
   for (uint32_t round = 0;; round++) {
     /* One lane of those waiting together drives the rings: thousands of
      * lanes contending for the publish/reap locks starve the holders. */
     if (oiu_is_leader(oiu_active_lanes()))
       progress(ch);
-    /* Pairs with cq_reap's release: res holds our CQE's result. */
-    if (oiu_load_acquire(&s->seq, 0) == expect)
-      return s->res;
+    if (oiu_poll(ch, slot, expect, &res))
+      return res;
     oiu_pause(round);
   }
 }

@@ -40,6 +40,23 @@ uint64_t oiu_slot_host_addr(const struct oiu_channel *ch, uint32_t slot);
 /* Submits one SQE per calling lane (user_data is set from slot) and waits for its CQE; returns cqe.res. */
 int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_sqe *sqe);
 
+/*
+ * The same in two steps, for callers that keep several requests in flight.
+ * A completion cell is a slot index, or one of the cells after the slots
+ * (oiu_chunk_cell, oiu_fbuf_cell); one request per cell at a time.
+ * oiu_submit returns the sequence number oiu_poll waits for; oiu_poll does
+ * not drive the rings: waiters call oiu_progress (one lane per group).
+ */
+uint32_t oiu_submit(const struct oiu_channel *ch, uint32_t cell, struct oiu_sqe *sqe);
+bool oiu_poll(const struct oiu_channel *ch, uint32_t cell, uint32_t expect, int32_t *res);
+void oiu_progress(const struct oiu_channel *ch);
+static inline uint32_t oiu_chunk_cell(const struct oiu_channel *ch, uint32_t chunk) {
+  return ch->nslots + chunk;
+}
+static inline uint32_t oiu_fbuf_cell(const struct oiu_channel *ch, uint32_t file) {
+  return ch->nslots + ch->nchunks + file;
+}
+
 /* Writes len bytes of the slot's staging data to fd, resubmitting short writes; 0 or -errno. */
 int oiu_write_slot(const struct oiu_channel *ch, uint32_t slot, int fd, uint32_t len);
 
