@@ -3,7 +3,8 @@
  * The C stdio calls of target regions: printf and friends on stdout/stderr
  * and snprintf. Each call's text reaches the kernel as one unit, written from
  * the caller's staging slot; text longer than a slot goes out in slot-sized
- * pieces, in order.
+ * pieces, in order. Calls on any other stream (stdin, fopen/fdopen streams)
+ * go to file.c.
  *
  * printf itself is defined on every target (see the note above printf on
  * why vprintf is not overridden on GPUs).
@@ -15,39 +16,17 @@
 #include <stdio.h>
 
 #include "format.h"
-#include "rtl.h"
+#include "io.h"
 
 OIU_DEVICE_BEGIN
-
-/*
- * The standard streams. GPU images have no libc, so they get objects of
- * ours; host-target images are CPU code beside glibc and use glibc's own
- * stdin/stdout/stderr pointers (only their identity matters here).
- */
-#if OIU_GPU
-struct oiu_file {
-  int fd;
-};
-static struct oiu_file oiu_std_files[3] = {{0}, {1}, {2}};
-FILE *stdin = (FILE *)&oiu_std_files[0];
-FILE *stdout = (FILE *)&oiu_std_files[1];
-FILE *stderr = (FILE *)&oiu_std_files[2];
-#endif
 
 #if !OIU_GPU
 /* glibc's pointers; default visibility, or the image could not link to them. */
 extern FILE *stdout __attribute__((visibility("default")));
-extern FILE *stderr __attribute__((visibility("default")));
-extern FILE *stdin __attribute__((visibility("default")));
 #endif
 
-static int file_fd(FILE *f) {
-  if (f == stdout)
-    return 1;
-  if (f == stderr)
-    return 2;
-  return f && f == stdin ? 0 : -1;
-}
+/* 1 for stdout, 2 for stderr (file.c defines the standard streams), 0 for any other stream. */
+static int std_out(FILE *f) { return oiu_file_is_std_output(f); }
 
 /* One message on its way to a descriptor: a slot, and the sink that fills it. */
 struct message {
@@ -64,6 +43,8 @@ int oiu_ring_sink_flush(oiu_sink *s);
 int oiu_message_flush(oiu_sink *s) {
   if (s->flush == oiu_ring_sink_flush)
     return oiu_ring_sink_flush(s);
+  if (s->flush == oiu_file_sink_flush)
+    return oiu_file_sink_flush(s);
   struct message *m = (struct message *)s;
   int r = oiu_write_slot(m->ch, m->ref.slot, m->fd, (uint32_t)s->len);
   s->len = 0;
@@ -109,13 +90,22 @@ static void message_put(struct message *m, const char *p, size_t n) {
 /* The channel, when fd is a descriptor device code may write (NULL: the host never published one). */
 static const struct oiu_channel *channel_for(int fd) { return fd < 0 ? NULL : oiu_channel(); }
 
+/* A failed call on stdout/stderr: errno, and the stream's error indicator (glibc sets both). */
+static int std_failed(int fd, int err) {
+  oiu_set_errno(err < 0 ? -err : OIU_EIO);
+  oiu_file_set_error(fd);
+  return -1;
+}
+
 /* vfprintf on a descriptor: the count of bytes, or -1. */
 static int fd_vprintf(int fd, const char *fmt, va_list ap) {
   const struct oiu_channel *ch = channel_for(fd);
   if (!ch)
-    return -1;
-  if (oiu_stream_mode(ch, fd) != OIU_UNBUFFERED)
-    return oiu_stream_vprintf(ch, fd, fmt, ap);
+    return std_failed(fd, -OIU_ENOSYS);
+  if (oiu_stream_mode(ch, fd) != OIU_UNBUFFERED) {
+    int n = oiu_stream_vprintf(ch, fd, fmt, ap);
+    return n < 0 ? std_failed(fd, -OIU_EOVERFLOW) : n;
+  }
   struct message m;
   message_begin(&m, ch, fd);
   /* First pass: fill the slot and count the rest, writing nothing. */
@@ -135,14 +125,15 @@ static int fd_vprintf(int fd, const char *fmt, va_list ap) {
   }
   if (n < 0 && m.sink.err == 0)
     m.sink.err = n;
-  return message_end(&m) < 0 ? -1 : n;
+  int r = message_end(&m);
+  return r < 0 ? std_failed(fd, r) : n;
 }
 
 /* Raw bytes, with an optional trailing newline, as one unit. */
 static int fd_write(int fd, const void *p, size_t n, int newline) {
   const struct oiu_channel *ch = channel_for(fd);
   if (!ch)
-    return -1;
+    return std_failed(fd, -OIU_ENOSYS);
   if (oiu_stream_mode(ch, fd) != OIU_UNBUFFERED)
     return oiu_stream_write(ch, fd, p, n, newline);
   struct message m;
@@ -150,7 +141,8 @@ static int fd_write(int fd, const void *p, size_t n, int newline) {
   message_put(&m, (const char *)p, n);
   if (newline)
     message_put(&m, "\n", 1);
-  return message_end(&m) < 0 ? -1 : 0;
+  int r = message_end(&m);
+  return r < 0 ? std_failed(fd, r) : 0;
 }
 
 static size_t str_len(const char *s) {
@@ -161,13 +153,15 @@ static size_t str_len(const char *s) {
 }
 
 int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap) {
-  return fd_vprintf(file_fd(f), fmt, ap);
+  int fd = std_out(f);
+  return fd ? fd_vprintf(fd, fmt, ap) : oiu_file_vprintf(f, fmt, ap);
 }
 
 int fprintf(FILE *restrict f, const char *restrict fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int n = fd_vprintf(file_fd(f), fmt, ap);
+  int fd = std_out(f);
+  int n = fd ? fd_vprintf(fd, fmt, ap) : oiu_file_vprintf(f, fmt, ap);
   va_end(ap);
   return n;
 }
@@ -200,12 +194,19 @@ int puts(const char *s) {
 }
 
 int fputs(const char *restrict s, FILE *restrict f) {
-  return fd_write(file_fd(f), s, str_len(s), 0) < 0 ? EOF : 1;
+  int fd = std_out(f);
+  size_t n = str_len(s);
+  if (fd)
+    return fd_write(fd, s, n, 0) < 0 ? EOF : 1;
+  return n == 0 || oiu_file_write(f, s, 1, n) == n ? 1 : EOF;
 }
 
 int fputc(int c, FILE *f) {
+  int fd = std_out(f);
   unsigned char b = (unsigned char)c;
-  return fd_write(file_fd(f), &b, 1, 0) < 0 ? EOF : b;
+  if (!fd)
+    return oiu_file_putc(f, c);
+  return fd_write(fd, &b, 1, 0) < 0 ? EOF : b;
 }
 
 int putc(int c, FILE *f) { return fputc(c, f); }
@@ -214,35 +215,48 @@ int putchar(int c) { return fputc(c, stdout); }
 size_t fwrite(const void *restrict p, size_t size, size_t n, FILE *restrict f) {
   if (size == 0 || n == 0)
     return 0;
+  int fd = std_out(f);
+  if (!fd)
+    return oiu_file_write(f, p, size, n);
   if (n > (size_t)-1 / size)
     return 0;
-  return fd_write(file_fd(f), p, size * n, 0) < 0 ? 0 : n;
+  return fd_write(fd, p, size * n, 0) < 0 ? 0 : n;
 }
 
 /* Unbuffered text is already written; buffered text is written before fflush returns. */
 static int fd_flush(int fd) {
   const struct oiu_channel *ch = channel_for(fd);
   if (!ch || oiu_stream_mode(ch, fd) == OIU_UNBUFFERED)
-    return fd >= 0 ? 0 : EOF;
-  return oiu_stream_flush(ch, fd) < 0 ? EOF : 0;
+    return 0;
+  int err = oiu_stream_flush(ch, fd);
+  if (err < 0) {
+    std_failed(fd, err);
+    return EOF;
+  }
+  return 0;
 }
 
 int fflush(FILE *f) {
+  int fd = std_out(f);
+  if (fd)
+    return fd_flush(fd);
   if (f)
-    return fd_flush(file_fd(f));
-  int r1 = fd_flush(1), r2 = fd_flush(2); /* NULL: every output stream */
-  return r1 || r2 ? EOF : 0;
+    return oiu_file_flush(f);
+  int r1 = fd_flush(1), r2 = fd_flush(2), r3 = oiu_file_flush_all(); /* NULL: every output stream */
+  return r1 || r2 || r3 ? EOF : 0;
 }
 
-/* The buffer argument is ignored: the stream ring is the buffer (channel.h). */
+/* The buffer argument is ignored: the stream ring (or the FILE's buffer in the shared region) is the buffer. */
 int setvbuf(FILE *restrict f, char *restrict buf, int mode, size_t size) {
-  (void)buf, (void)size;
-  const struct oiu_channel *ch = channel_for(file_fd(f));
+  int fd = std_out(f);
+  if (!fd)
+    return oiu_file_setvbuf(f, buf, mode, size);
+  const struct oiu_channel *ch = channel_for(fd);
   int m = mode == _IONBF ? OIU_UNBUFFERED : mode == _IOLBF ? OIU_LINE_BUFFERED
         : mode == _IOFBF ? OIU_FULLY_BUFFERED : -1;
   if (!ch || m < 0)
     return EOF;
-  return oiu_stream_set_mode(ch, file_fd(f), m) < 0 ? EOF : 0;
+  return oiu_stream_set_mode(ch, fd, m) < 0 ? EOF : 0;
 }
 
 int vsnprintf(char *restrict buf, size_t n, const char *restrict fmt, va_list ap) {

@@ -250,7 +250,7 @@ int oiu_stream_write(const struct oiu_channel *ch, int fd, const void *p, size_t
   return stream_append(ch, fd - 1, &src) < 0 ? -1 : 0;
 }
 
-/* Waits until every byte written to the stream before this call has left the ring. */
+/* Waits until every byte written to the stream before this call has left the ring; 0 or -errno. */
 int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
   int k = fd - 1;
   struct oiu_stream_local *l = local_of(ch, k);
@@ -271,7 +271,8 @@ int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
       break;
     oiu_pause(round);
   }
-  return __scoped_atomic_load_n(&sh->error, __ATOMIC_RELAXED, OIU_SYS) ? -1 : 0;
+  /* The host's record of the first failed write: -errno. */
+  return __scoped_atomic_load_n(&sh->error, __ATOMIC_RELAXED, OIU_SYS);
 }
 
 /* setvbuf: later calls on the stream use mode; text buffered so far is written first. */
