@@ -257,7 +257,9 @@ int oiu_fd_statx(const struct oiu_channel *ch, int dfd, const char *path, uint32
 static unsigned va_uint(va_list *ap) { return va_arg(*ap, unsigned); }
 static unsigned mode_arg(va_list *ap) {
   unsigned mode = 0;
+#if OIU_GPU /* elsewhere libomp would look for the allocator at run time */
 #pragma omp allocate(mode) allocator(omp_thread_mem_alloc)
+#endif
   mode = va_uint(ap);
   return mode;
 }
