@@ -13,6 +13,7 @@
 #   run.sh fallback NO_URING ERR LINES CHECK  io_uring_setup fails with ERR (ENOMEM: NO_URING is no_memlock): one clear line, all output
 #   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
 #   run.sh setvbuf SETVBUF_MODES            device setvbuf switches stdout between unbuffered and buffered, as glibc
+#   run.sh stdin FILE_HANDOFF SINK          device code reads stdin (SINK: file or pipe), byte for byte
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -145,6 +146,15 @@ setvbuf)
   "$1" >/dev/full 3>"$tmp/out"
   sed 's/^/setvbuf: /' "$tmp/out"
   [ "$(cat "$tmp/out")" = "$(printf 'device 0 -1 0 4 -1 -1\nhost 0 -1 0 4 -1 -1')" ]
+  ;;
+stdin)
+  # 70,000 bytes of lines: more than the FILE buffer and one read of a pipe.
+  awk 'BEGIN { for (i = 0; i < 2000; i++) printf "stdin line %05d: %s\n", i, substr("abcdefghijklmnopqrstuvwxyz0123456789", 1, i % 37) }' >"$tmp/in"
+  case $2 in
+  file) "$1" stdin "$tmp/in" <"$tmp/in" ;;
+  pipe) cat "$tmp/in" | "$1" stdin "$tmp/in" ;;
+  *) echo "unknown sink $2" >&2; exit 2 ;;
+  esac
   ;;
 fallback)
   no_uring=$1 err=$2 app=$3 check=$4
