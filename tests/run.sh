@@ -14,6 +14,7 @@
 #   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
 #   run.sh setvbuf SETVBUF_MODES            device setvbuf switches stdout between unbuffered and buffered, as glibc
 #   run.sh stdin FILE_HANDOFF SINK          device code reads stdin (SINK: file or pipe), byte for byte
+#   run.sh transform EXAMPLE CHECK          the file example on 3 MiB of random values, checked; then a missing input
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -146,6 +147,15 @@ setvbuf)
   "$1" >/dev/full 3>"$tmp/out"
   sed 's/^/setvbuf: /' "$tmp/out"
   [ "$(cat "$tmp/out")" = "$(printf 'device 0 -1 0 4 -1 -1\nhost 0 -1 0 4 -1 -1')" ]
+  ;;
+transform)
+  head -c 3145732 /dev/urandom >"$tmp/in.bin"
+  "$1" "$tmp/in.bin" "$tmp/out.bin"
+  "$2" "$tmp/in.bin" "$tmp/out.bin"
+  # A missing input: the device's errno comes back as the message.
+  if "$1" "$tmp/missing.bin" "$tmp/out2.bin" 2>"$tmp/err"; then exit 1; fi
+  grep -q "missing.bin: No such file or directory" "$tmp/err" || { cat "$tmp/err"; exit 1; }
+  echo "transform: a missing input is reported: $(cat "$tmp/err")"
   ;;
 stdin)
   # 70,000 bytes of lines: more than the FILE buffer and one read of a pipe.
