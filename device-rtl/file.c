@@ -140,9 +140,9 @@ static void set_error(struct oiu_file *f, long long r) {
 static void choose_size(const struct oiu_channel *ch, struct oiu_file *f) {
   if (f->flags & F_SIZED)
     return;
-  struct oiu_statx x;
+  struct oiu_stat_brief x;
   uint32_t size = 8192;
-  if (oiu_fd_statx(ch, f->fd, "", OIU_AT_EMPTY_PATH, &x) >= 0) {
+  if (oiu_fd_stat_brief(ch, f->fd, &x) >= 0) {
     if (x.blksize > 0)
       size = x.blksize;
     /* Character devices of the tty majors (glibc: DEV_TTY_P, then isatty). */

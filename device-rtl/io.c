@@ -154,7 +154,9 @@ int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, int fd, int64_t 
         c->fd = fd;
         c->whence = whence;
         c->arg = arg;
-        want = c->done + 1; /* only the owner posts, only the host answers */
+        /* Only the owner posts and only the host answers: done == posted now.
+         * Pairs with the host's release of done for the previous owner. */
+        want = oiu_load_acquire(&c->done, 1) + 1;
         /* Pairs with the host's acquire of posted: the request fields are complete. */
         oiu_store_release(&c->posted, want, 1);
         oiu_doorbell(ch);
@@ -181,8 +183,7 @@ int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, int fd, int64_t 
 #define OIU_IO_DEPTH 8
 
 struct entry {
-  int32_t cell;    /* completion cell, -1: none yet */
-  int32_t chunk;   /* chunk we own, -1: none */
+  int32_t chunk;   /* chunk we own (its cell is ours), -1: none (or the caller's cell) */
   uint32_t expect; /* sequence number of the request in flight */
   uint32_t piece;  /* piece in flight */
   uint32_t done;   /* bytes of the piece already transferred (a short write's first part) */
@@ -204,6 +205,11 @@ static uint64_t piece_len(const struct engine *g, uint32_t p) {
   return g->io->len - start < g->piece ? g->io->len - start : g->piece;
 }
 
+/* Completion cell of an entry: its chunk's, or the one the caller gave. */
+static uint32_t entry_cell(const struct engine *g, const struct entry *e) {
+  return e->chunk >= 0 ? oiu_chunk_cell(g->ch, (uint32_t)e->chunk) : (uint32_t)g->io->cell;
+}
+
 /* Staging of an entry: its chunk, or the caller's slot/FILE buffer. */
 static char *entry_stage(const struct engine *g, const struct entry *e) {
   return e->chunk >= 0 ? chunk_data(g->ch, (uint32_t)e->chunk) : g->io->stage;
@@ -221,18 +227,17 @@ static void submit(struct engine *g, struct entry *e) {
                       : oiu_kernel_addr(g->ch, entry_stage(g, e) + e->done, len);
   sqe.len = (uint32_t)len;
   sqe.op_flags = io->rw_flags;
-  e->expect = oiu_submit(g->ch, (uint32_t)e->cell, &sqe);
+  e->expect = oiu_submit(g->ch, entry_cell(g, e), &sqe);
   e->busy = 1;
 }
 
 /* Starts the next piece on an idle entry; false when it has no cell and none is free. */
 static bool issue(struct engine *g, struct entry *e, uint32_t hint) {
-  if (e->cell < 0) {
+  if (g->io->cell < 0 && e->chunk < 0) {
     int32_t c = chunk_try_take(g->ch, hint);
     if (c < 0)
       return false;
     e->chunk = c;
-    e->cell = (int32_t)oiu_chunk_cell(g->ch, (uint32_t)c);
   }
   e->piece = g->next++;
   e->done = 0;
@@ -300,7 +305,6 @@ long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
   uint32_t depth = io->off == OIU_OFF_CUR || io->cell >= 0 ? 1 : OIU_IO_DEPTH;
   struct entry e[OIU_IO_DEPTH];
   for (uint32_t i = 0; i < OIU_IO_DEPTH; i++) {
-    e[i].cell = i == 0 && io->cell >= 0 ? io->cell : -1;
     e[i].chunk = -1;
     e[i].busy = 0;
   }
@@ -309,7 +313,7 @@ long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
     bool moved = false;
     for (uint32_t i = 0; i < depth; i++) {
       int32_t res;
-      if (e[i].busy && oiu_poll(ch, (uint32_t)e[i].cell, e[i].expect, &res)) {
+      if (e[i].busy && oiu_poll(ch, entry_cell(&g, &e[i]), e[i].expect, &res)) {
         complete(&g, &e[i], res);
         moved = true;
       }

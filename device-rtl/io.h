@@ -87,8 +87,11 @@ int64_t oiu_fd_lseek(const struct oiu_channel *ch, int fd, int64_t off, int when
                      int64_t *flags);
 int oiu_fd_open(const struct oiu_channel *ch, const char *path, int flags, unsigned mode);
 int oiu_fd_close(const struct oiu_channel *ch, int fd);
-int oiu_fd_statx(const struct oiu_channel *ch, int dfd, const char *path, uint32_t flags,
-                 struct oiu_statx *out);
+/* fstat's fields the FILE layer needs. */
+struct oiu_stat_brief {
+  uint32_t blksize, mode, rdev_major;
+};
+int oiu_fd_stat_brief(const struct oiu_channel *ch, int fd, struct oiu_stat_brief *brief);
 
 /* FILE streams (file.c), for stdio.c. f is what the caller passed. */
 int oiu_file_is_std_output(void *f);

@@ -196,9 +196,20 @@ static long long copy_path(char *dst, const char *path, uint32_t cap) {
   return -OIU_ENAMETOOLONG;
 }
 
-/* Fills the SQE's addr with path in the slot, at byte `at`; submits; returns cqe.res. */
+/* What a statx answer goes to: a struct stat, or the few fields the FILE layer needs. */
+struct statx_out {
+  struct stat *st;
+  struct oiu_stat_brief *brief;
+};
+static void statx_to(const volatile struct oiu_statx *x, const struct statx_out *out);
+
+/*
+ * Fills the SQE's addr with path in the slot, at byte `at`; submits; returns
+ * cqe.res. With out, a statx buffer at the slot's start is converted from
+ * the slot itself (no 256-byte copy on a GPU thread's stack).
+ */
 static int32_t path_call(const struct oiu_channel *ch, const char *path, uint32_t at,
-                         struct oiu_sqe *sqe, struct oiu_statx *out) {
+                         struct oiu_sqe *sqe, const struct statx_out *out) {
   if (!path)
     return -OIU_EFAULT;
   if (at >= ch->slot_size)
@@ -212,8 +223,11 @@ static int32_t path_call(const struct oiu_channel *ch, const char *path, uint32_
     if (out)
       sqe->off = oiu_slot_host_addr(ch, ref.slot); /* statx buffer: addr2 */
     r = oiu_submit_wait(ch, ref.slot, sqe);
-    if (r >= 0 && out)
-      oiu_copy_from_stage((char *)out, data, sizeof *out);
+    if (r >= 0 && out) {
+      /* Pairs with the kernel's write of the buffer before its CQE. */
+      __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_SYS);
+      statx_to((const volatile struct oiu_statx *)data, out);
+    }
   }
   oiu_slot_release(ch, &ref);
   return r;
@@ -235,14 +249,19 @@ int oiu_fd_close(const struct oiu_channel *ch, int fd) {
   return simple(ch, &sqe);
 }
 
-int oiu_fd_statx(const struct oiu_channel *ch, int dfd, const char *path, uint32_t flags,
-                 struct oiu_statx *out) {
+static int statx_call(const struct oiu_channel *ch, int dfd, const char *path, uint32_t flags,
+                      const struct statx_out *out) {
   struct oiu_sqe sqe = {0};
   sqe.opcode = OIU_OP_STATX;
   sqe.fd = dfd;
   sqe.len = OIU_STATX_BASIC_STATS;
   sqe.op_flags = flags;
   return path_call(ch, path, sizeof(struct oiu_statx), &sqe, out);
+}
+
+int oiu_fd_stat_brief(const struct oiu_channel *ch, int fd, struct oiu_stat_brief *brief) {
+  struct statx_out out = {NULL, brief};
+  return statx_call(ch, fd, "", OIU_AT_EMPTY_PATH, &out);
 }
 
 /*
@@ -333,7 +352,14 @@ static uint64_t dev_of(uint32_t major, uint32_t minor) {
 }
 
 /* struct stat from statx, field by field, as glibc fills it. */
-static void to_stat(const struct oiu_statx *x, struct stat *st) {
+static void statx_to(const volatile struct oiu_statx *x, const struct statx_out *out) {
+  if (out->brief) {
+    out->brief->blksize = x->blksize;
+    out->brief->mode = x->mode;
+    out->brief->rdev_major = x->rdev_major;
+    return;
+  }
+  struct stat *st = out->st;
   __builtin_memset(st, 0, sizeof *st);
   st->st_dev = dev_of(x->dev_major, x->dev_minor);
   st->st_ino = x->ino;
@@ -357,11 +383,8 @@ static int stat_call(int dfd, const char *path, uint32_t flags, struct stat *st)
   const struct oiu_channel *ch = channel_or_errno();
   if (!ch)
     return -1;
-  struct oiu_statx x;
-  int r = oiu_fd_statx(ch, dfd, path, flags, &x);
-  if (r >= 0)
-    to_stat(&x, st);
-  return (int)posix_ret(r);
+  struct statx_out out = {st, NULL};
+  return (int)posix_ret(statx_call(ch, dfd, path, flags, &out));
 }
 
 int stat(const char *restrict path, struct stat *restrict st) {
