@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 3u
+#define OIU_CHANNEL_VERSION 4u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
