@@ -4,8 +4,9 @@
 # path side by side (ours buffered, unbuffered and without io_uring; stock
 # device printf with the default and a 1 GiB FIFO; LLVM libc's RPC printf; the
 # host CPU's own threads) to /dev/null, a file and a pipe, 48- and 200-byte
-# lines, 1 to 67,584 threads; then printf latency, output latency and the
-# host thread's idle cost.
+# lines, 1 to 67,584 threads; then printf latency, output latency, the
+# host thread's idle cost, and file I/O rates (file_bench, 1 GiB;
+# OIU_BENCH_FILE_BYTES changes the size).
 #
 #   bench/run.sh            full table (for a GPU; about 5 minutes)
 #   bench/run.sh --quick    small sizes (a smoke run of every row)
@@ -31,10 +32,12 @@ if [ "${1:-}" = --quick ]; then
   scales=("1 1 100 20" "2 8 50 10" "4 16 20 5")
   full="4 16"
   lat_calls=200 idle_s=1
+  fbytes=16M
 else
   scales=("1 1 1000 200" "1 32 200 50" "4 256 100 20" "132 256 100 10" "264 256 50 5")
   full="132 256"
   lat_calls=2000 idle_s=10
+  fbytes=${OIU_BENCH_FILE_BYTES:-1G}
 fi
 
 # name | program | mode | slow (fewer lines) | environment
@@ -163,4 +166,12 @@ echo "== host thread CPU during an idle ${idle_s} s target region"
 for mode in sqpoll enter; do
   timing "idle ($mode)" idle idle "$idle_s" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_MODE=$mode
 done
+# File I/O rates (printed, not in the CSV): device fwrite/fread/pwrite/pread of
+# one buffer against host write/read and omp_target_memcpy, every transfer checked.
+if [ -x "$BIN/file_bench" ]; then
+  for uring in 1 0; do
+    echo "== file I/O, $fbytes, LIBOMPTARGET_IO_URING=$uring"
+    LIBOMPTARGET_IO_URING=$uring "$BIN/file_bench" "$fbytes" "$tmp/file_bench.dat" 2>&1 | sed 's/^/  /'
+  done
+fi
 echo "csv: $CSV"
