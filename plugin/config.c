@@ -63,7 +63,8 @@ int oiu_config_load(struct oiu_config *c) {
   err |= env_uint("LIBOMPTARGET_IO_URING_BUFFER_SIZE", &c->buffer_size, 1u << 16, 1u << 30);
   err |= env_uint("LIBOMPTARGET_IO_URING_FLUSH_US", &c->flush_us, 0, 10000000);
   err |= env_uint("LIBOMPTARGET_IO_URING_ENTRIES", &c->entries, 1, 32768);
-  /* The CQ holds a completion for every slot (channel.c): 65536 is the kernel's CQ limit. */
+  /* The CQ holds a completion for every cell (channel.c): slots, chunks and
+   * FILE buffers together stay within the kernel's CQ limit of 65536. */
   err |= env_uint("LIBOMPTARGET_IO_URING_SLOTS", &c->slots, 64, 65536);
   err |= env_uint("LIBOMPTARGET_IO_URING_SLOT_SIZE", &c->slot_size, 64, 1u << 26);
   err |= env_uint("LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS", &c->sqpoll_idle_ms, 1, 3600000);
@@ -75,6 +76,13 @@ int oiu_config_load(struct oiu_config *c) {
   while (c->entries & (c->entries - 1))
     c->entries &= c->entries - 1;
   c->slots = (c->slots + OIU_MAX_GROUP - 1) / OIU_MAX_GROUP * OIU_MAX_GROUP;
+  unsigned max_slots = (65536u - c->chunks - OIU_MAX_FILES) / OIU_MAX_GROUP * OIU_MAX_GROUP;
+  if (c->slots > max_slots) {
+    oiu_warn("LIBOMPTARGET_IO_URING_SLOTS=%u with %u chunks and %u FILE buffers passes the "
+             "kernel's 65536 completions; using %u slots",
+             c->slots, c->chunks, OIU_MAX_FILES, max_slots);
+    c->slots = max_slots;
+  }
   c->slot_size = (c->slot_size + 63) / 64 * 64;
   c->chunk_size = c->chunk_size / 4096 * 4096;
   c->file_buffer = (c->file_buffer + 63) / 64 * 64;

@@ -71,7 +71,7 @@ unsigned oiu_emulate(struct oiu_channel *ch) {
   unsigned n = 0;
   for (; head != tail; head++, n++) {
     uint32_t t = *cq_tail;
-    /* Slots bound in-flight requests to the CQ size, so there is always room;
+    /* Completion cells bound in-flight requests to the CQ size, so there is always room;
      * were there none, the SQE waits (backpressure) rather than a CQE being
      * overwritten. Pairs with the device reaper's release of cq head. */
     if (t - __atomic_load_n((uint32_t *)(base + ch->cq_head_off), __ATOMIC_ACQUIRE) >=
