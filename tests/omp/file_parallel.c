@@ -231,8 +231,8 @@ static void stream(const char *dir, int T, int M, int K) {
 static void per_thread_errno(const char *dir, int T, int M) {
   char path[512];
   snprintf(path, sizeof path, "%s", dir);
-  int wrong = 0;
-#pragma omp target teams num_teams(T) thread_limit(M) map(to : path) map(tofrom : wrong)
+  int wrong = 0, dfd = open(dir, O_RDONLY | O_DIRECTORY), count = 0;
+#pragma omp target teams num_teams(T) thread_limit(M) map(to : path, dfd) map(tofrom : wrong, count)
 #pragma omp parallel num_threads(M)
   {
     int id = omp_get_team_num() * M + omp_get_thread_num(), want;
@@ -250,19 +250,26 @@ static void per_thread_errno(const char *dir, int T, int M) {
       want = EEXIST;
       mkdir(path, 0700);
       break;
-    default:
-      want = EINVAL;
-      lseek(0, -1, SEEK_SET);
+    default: {
+      char c;
+      want = EISDIR;
+      read(dfd, &c, 1);
       break;
+    }
     }
 #pragma omp barrier
     if (errno != want) {
 #pragma omp atomic
       wrong++;
     }
+#pragma omp atomic
+    count++;
   }
-  CHECK(wrong == 0, "errno: %d of %d threads saw another thread's errno", wrong, T * M);
-  printf("file_parallel: errno: %d threads, each with its own\n", T * M);
+  close(dfd);
+  CHECK(wrong == 0 && count == T * M, "errno: %d of %d threads saw another thread's errno (%d ran)",
+        wrong, T * M, count);
+  printf("file_parallel: errno: %d threads failing 4 ways at once, each with its own errno\n",
+         count);
 }
 
 int main(int argc, char **argv) {
