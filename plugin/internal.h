@@ -38,6 +38,7 @@ struct oiu_region {
   uint64_t local_addr;  /* zeroed device-local block of local_size bytes (device address) */
   size_t local_size;
   int backend;
+  int foreign;          /* host memory is the backend's (an HSA pool's), not our mapping */
 };
 int oiu_mem_alloc(struct oiu_region *r, size_t size, size_t local_size, int backend,
                   int device_ordinal);

@@ -11,6 +11,8 @@
 
 int oiu_mem_cuda_map(struct oiu_region *r, int ordinal);
 void oiu_mem_cuda_unmap(struct oiu_region *r);
+int oiu_mem_hsa_map(struct oiu_region *r, int ordinal);
+void oiu_mem_hsa_unmap(struct oiu_region *r);
 
 int oiu_mem_alloc(struct oiu_region *r, size_t size, size_t local_size, int backend, int ordinal) {
   /* On the host target the device-local block is simply the region's tail. */
@@ -26,12 +28,14 @@ int oiu_mem_alloc(struct oiu_region *r, size_t size, size_t local_size, int back
   int err = 0;
   if (backend == OIU_MEM_CUDA)
     err = oiu_mem_cuda_map(r, ordinal);
+  else if (backend == OIU_MEM_HSA)
+    err = oiu_mem_hsa_map(r, ordinal); /* may put the region in memory of its own (foreign) */
   else if (backend != OIU_MEM_HOST)
     err = -ENOTSUP;
-  if (err) {
+  if (err || r->foreign)
     munmap(p, total);
+  if (err)
     r->host = NULL;
-  }
   return err;
 }
 
@@ -40,6 +44,9 @@ void oiu_mem_free(struct oiu_region *r) {
     return;
   if (r->backend == OIU_MEM_CUDA)
     oiu_mem_cuda_unmap(r);
-  munmap(r->host, r->size);
+  else if (r->backend == OIU_MEM_HSA)
+    oiu_mem_hsa_unmap(r);
+  if (!r->foreign)
+    munmap(r->host, r->size);
   r->host = NULL;
 }
