@@ -4,7 +4,8 @@
 # toolchain (the GPU machine): the build's executables, every shared library
 # they need except glibc and the GPU driver, the test runner inputs, a
 # generated run-tests.sh (the CTest list, paths rewritten into the bundle) and
-# an env.sh that points LD_LIBRARY_PATH at the bundle and finds libcuda.
+# an env.sh that points LD_LIBRARY_PATH at the bundle and finds libcuda or
+# the HSA runtime (AMD).
 #
 #   scripts/bundle.sh BUILD_DIR OUTPUT.tar.xz
 #
@@ -18,9 +19,10 @@
 #                    (space-separated; tests/run.sh and bench/run.sh always are)
 #   OIU_BUNDLE_EXCLUDE  regex (Python re.search) of test names to leave out; tests
 #                    given the whole source or build tree (install/rebuild tests)
-#                    are always left out
+#                    and tests labelled "offline" (image checks) are always left out
 #   OIU_ARCHS        offload archs to record when the build's CMakeCache has no
-#                    OIU_OFFLOAD_ARCHS (archs.txt; env.sh needs libcuda for sm_*)
+#                    OIU_OFFLOAD_ARCHS (archs.txt; env.sh needs libcuda for sm_*,
+#                    libhsa-runtime64 for gfx*)
 # See docs/bundle.md.
 set -euo pipefail
 { # (bash reads the whole block before running it: editing this file mid-run is safe)
@@ -115,6 +117,9 @@ skip_lib() {
     libnsl.so* | libBrokenLocale.so* | libthread_db.so* | libnss_*.so* | libc_malloc_debug.so*)
     return 0 ;;
   libcuda.so* | libnvidia-*.so* | libnvcuvid.so* | libcudadebugger.so*) return 0 ;;
+  # AMD's user-space runtime: the node's ROCm must match its kernel driver and
+  # know its GPUs (Debian 12's 5.2.3 knows no gfx942); env.sh finds it.
+  libhsa-runtime64.so* | libhsakmt.so*) return 0 ;;
   esac
   return 1
 }
@@ -124,7 +129,7 @@ gpu_amd=0
 skip_dlopen() {
   skip_lib "$1" && return 0
   case $1 in
-  libhsa-runtime64.so* | libhsakmt.so* | libamdhip64.so*) [[ $gpu_amd == 0 ]] && return 0 ;;
+  libamdhip64.so*) [[ $gpu_amd == 0 ]] && return 0 ;;
   # libomp's optional tools: only loaded on request (OMP_TOOL_LIBRARIES, OMPD, ...)
   libarcher.so* | libittnotify.so* | libmemkind.so* | libompd.so*) return 0 ;;
   esac
@@ -333,6 +338,10 @@ for t in tests:
              for m in pat.finditer(a) if m.group(1) in roots and not m.group(2)]
     if whole:
         left_out.append((name, f"needs the tree {whole[0]} (toolchain)"))
+        continue
+    labels = props.get("LABELS", [])
+    if "offline" in (labels if isinstance(labels, list) else [labels]):
+        left_out.append((name, "label offline: inspects the build with the toolchain"))
         continue
     if exclude and re.search(exclude, name):
         left_out.append((name, f"OIU_BUNDLE_EXCLUDE={exclude}"))
@@ -552,11 +561,13 @@ chmod +x "$B/run-all.sh"
 cat >"$B/env.sh" <<'EOF'
 # shellcheck shell=bash
 # Source me (bash or zsh):  . ./env.sh
-# Puts the bundle's lib/ first in LD_LIBRARY_PATH and makes the NVIDIA driver's
-# libcuda reachable: libomptarget dlopens "libcuda.so" (unversioned) and
-# libompiouring "libcuda.so.1". Sets OIU_BUNDLE. OIU_QUIET=1 silences it;
-# OIU_LIBCUDA_DIR=/dir names the driver's directory if the search misses it.
-# Returns non-zero if the bundle has sm_* programs and no libcuda.so.1 exists.
+# Puts the bundle's lib/ first in LD_LIBRARY_PATH and makes the machine's GPU
+# runtime reachable: NVIDIA's libcuda (libomptarget dlopens "libcuda.so",
+# libompiouring "libcuda.so.1") and AMD's HSA runtime ("libhsa-runtime64.so"
+# and ".so.1"). Sets OIU_BUNDLE. OIU_QUIET=1 silences it; OIU_LIBCUDA_DIR=/dir
+# and OIU_LIBHSA_DIR=/dir name the library's directory if the search misses it.
+# Returns non-zero if the bundle has sm_* (gfx*) programs and no libcuda.so.1
+# (libhsa-runtime64.so.1) exists.
 OIU_BUNDLE=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd -P)
 export OIU_BUNDLE
 _oiu_say() { [ "${OIU_QUIET:-0}" = 1 ] || printf 'env.sh: %s\n' "$*" >&2; }
@@ -582,8 +593,6 @@ if [ -n "$_oiu_need" ] && [ -n "$_oiu_have" ] &&
 fi
 unset _oiu_need _oiu_have
 
-_oiu_gpu=0
-grep -q '^sm_' "$OIU_BUNDLE/archs.txt" 2>/dev/null && _oiu_gpu=1
 _oiu_ldconfig=""
 for _oiu_l in "$(command -v ldconfig 2>/dev/null)" /sbin/ldconfig /usr/sbin/ldconfig; do
   [ -n "$_oiu_l" ] && [ -x "$_oiu_l" ] && { _oiu_ldconfig=$_oiu_l; break; }
@@ -592,51 +601,86 @@ _oiu_known() { # NAME: the path ldconfig's cache gives for NAME (x86-64)
   [ -n "$_oiu_ldconfig" ] || return 0
   "$_oiu_ldconfig" -p 2>/dev/null | awk -v n="$1" '$1 == n && /x86-64/ { print $NF; exit }'
 }
-_oiu_cuda1=$(_oiu_known libcuda.so.1)
-[ -n "$_oiu_cuda1" ] && [ ! -e "$_oiu_cuda1" ] && _oiu_cuda1=""
-_oiu_via=ldconfig
-if [ -n "${OIU_LIBCUDA_DIR:-}" ] && [ -e "$OIU_LIBCUDA_DIR/libcuda.so.1" ]; then
-  _oiu_cuda1=$OIU_LIBCUDA_DIR/libcuda.so.1 _oiu_via=OIU_LIBCUDA_DIR
-fi
-if [ -z "$_oiu_cuda1" ]; then
-  for _oiu_d in /usr/lib/x86_64-linux-gnu /usr/local/nvidia/lib64 /usr/local/nvidia/lib \
-    /usr/lib64 /usr/lib/wsl/lib /usr/local/cuda/compat; do
-    if [ -e "$_oiu_d/libcuda.so.1" ]; then
-      _oiu_cuda1=$(cd "$_oiu_d" && pwd -P)/libcuda.so.1 _oiu_via=search
-      break
-    fi
-  done
-fi
-if [ -n "$_oiu_cuda1" ]; then
-  _oiu_dir=$(dirname "$_oiu_cuda1")
-  # the driver's directory goes after lib/ unless the loader's cache knows it
-  if [ "$_oiu_via" != ldconfig ]; then
-    _oiu_path_add LD_LIBRARY_PATH "$_oiu_dir" last
+# _oiu_driver SONAME OPENED VAR DIR...: finds the machine's vendor library
+# SONAME in ldconfig's cache, in $VAR, or in the DIRs; puts its directory
+# after lib/ unless the loader's cache knows it; makes OPENED (the name
+# libomptarget dlopens, unversioned) resolve to the same file, through a
+# symlink beside the bundle where needed. Sets _oiu_found (empty: none).
+_oiu_driver() {
+  local so=$1 open=$2 var=$3 p via=ldconfig d shim
+  shift 3
+  p=$(_oiu_known "$so")
+  [ -n "$p" ] && [ ! -e "$p" ] && p=""
+  d=$(eval "printf '%s' \"\${$var:-}\"")
+  if [ -n "$d" ] && [ -e "$d/$so" ]; then p=$d/$so via=$var; fi
+  if [ -z "$p" ]; then
+    for d in "$@"; do
+      if [ -e "$d/$so" ]; then p=$(cd "$d" && pwd -P)/$so via=search; break; fi
+    done
   fi
-  # "libcuda.so" (what libomptarget opens) may be missing: a symlink beside the bundle
-  if [ -z "$(_oiu_known libcuda.so)" ] && [ ! -e "$_oiu_dir/libcuda.so" ]; then
-    _oiu_shim=$OIU_BUNDLE/driver
-    if ! mkdir -p "$_oiu_shim" 2>/dev/null || [ ! -w "$_oiu_shim" ]; then
-      _oiu_shim=$(mktemp -d "${TMPDIR:-/tmp}/oiu-driver.XXXXXX")
+  _oiu_found=$p
+  [ -n "$p" ] || return 1
+  d=$(dirname "$p")
+  [ "$via" = ldconfig ] || _oiu_path_add LD_LIBRARY_PATH "$d" last
+  # (a directory outside ldconfig's cache gets its own OPENED even when the
+  # cache has one: that one is another copy of the library)
+  if [ ! -e "$d/$open" ] && { [ "$via" != ldconfig ] || [ -z "$(_oiu_known "$open")" ]; }; then
+    shim=$OIU_BUNDLE/driver
+    if ! mkdir -p "$shim" 2>/dev/null || [ ! -w "$shim" ]; then
+      shim=$(mktemp -d "${TMPDIR:-/tmp}/oiu-driver.XXXXXX")
     fi
-    ln -sfn "$_oiu_cuda1" "$_oiu_shim/libcuda.so"
-    _oiu_path_add LD_LIBRARY_PATH "$_oiu_shim" last
+    ln -sfn "$p" "$shim/$open"
+    _oiu_path_add LD_LIBRARY_PATH "$shim" last
   fi
-  _oiu_say "bundle $OIU_BUNDLE; driver $(readlink -f "$_oiu_cuda1") (via $_oiu_via)"
-  unset _oiu_dir _oiu_shim
-  _oiu_rc=0
-elif [ "$_oiu_gpu" = 1 ]; then
-  printf '%s\n' "env.sh: ERROR: this bundle has NVIDIA programs ($(tr '\n' ' ' <"$OIU_BUNDLE/archs.txt"))" \
+  _oiu_say "driver $(readlink -f "$p") (via $via)"
+}
+# _oiu_glibcxx LIB: warns when LIB needs a newer libstdc++ than lib/ holds
+# (lib/ comes first in LD_LIBRARY_PATH; a ROCm built with a newer GCC than
+# Debian 12's would then fail to load).
+_oiu_glibcxx() {
+  local need have
+  [ -e "$OIU_BUNDLE/lib/libstdc++.so.6" ] || return 0
+  need=$(grep -ao 'GLIBCXX_3\.4\.[0-9]*' "$1" 2>/dev/null | sort -uV | tail -n 1)
+  have=$(grep -ao 'GLIBCXX_3\.4\.[0-9]*' "$OIU_BUNDLE/lib/libstdc++.so.6" | sort -uV | tail -n 1)
+  [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | tail -n 1)" != "$have" ] || return 0
+  printf '%s\n' "env.sh: WARNING: $1 needs $need; the bundle's libstdc++ has $have." \
+    "  If programs fail with 'GLIBCXX_... not found', preload the system's (newer) one:" \
+    "  export LD_PRELOAD=$(_oiu_known libstdc++.so.6)" >&2
+}
+
+_oiu_archs=$(tr '\n' ' ' <"$OIU_BUNDLE/archs.txt" 2>/dev/null)
+_oiu_say "bundle $OIU_BUNDLE (archs: $_oiu_archs)"
+_oiu_rc=0
+# NVIDIA: libomptarget dlopens "libcuda.so", libompiouring "libcuda.so.1".
+if _oiu_driver libcuda.so.1 libcuda.so OIU_LIBCUDA_DIR /usr/lib/x86_64-linux-gnu \
+  /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib64 /usr/lib/wsl/lib /usr/local/cuda/compat; then
+  :
+elif grep -q '^sm_' "$OIU_BUNDLE/archs.txt" 2>/dev/null; then
+  printf '%s\n' "env.sh: ERROR: this bundle has NVIDIA programs ($_oiu_archs)" \
     "  but no libcuda.so.1 (the NVIDIA driver) was found: not in 'ldconfig -p', nor in" \
     "  /usr/lib/x86_64-linux-gnu /usr/local/nvidia/lib64 /usr/lib64 /usr/local/cuda/compat." \
     "  Set OIU_LIBCUDA_DIR=/dir/with/libcuda.so.1 and source env.sh again." >&2
   _oiu_rc=1
-else
-  _oiu_say "bundle $OIU_BUNDLE (archs: $(tr '\n' ' ' <"$OIU_BUNDLE/archs.txt")); warning: no libcuda.so.1 found, none needed by these archs"
-  _oiu_rc=0
 fi
-unset _oiu_gpu _oiu_ldconfig _oiu_l _oiu_d _oiu_cuda1 _oiu_via
-unset -f _oiu_known _oiu_path_add _oiu_say
+# AMD: the node's own ROCm runtime (it must match its kernel driver and know
+# its GPUs); libomptarget dlopens "libhsa-runtime64.so", libompiouring ".so.1".
+if grep -q '^gfx' "$OIU_BUNDLE/archs.txt" 2>/dev/null; then
+  # shellcheck disable=SC2046  # one word per directory
+  if _oiu_driver libhsa-runtime64.so.1 libhsa-runtime64.so OIU_LIBHSA_DIR \
+    ${ROCM_PATH:+"$ROCM_PATH/lib"} /opt/rocm/lib \
+    $(find /opt -maxdepth 2 -path '/opt/rocm-*/lib' 2>/dev/null | sort -rV) \
+    /usr/lib/x86_64-linux-gnu /usr/lib64; then
+    _oiu_glibcxx "$_oiu_found"
+  else
+    printf '%s\n' "env.sh: ERROR: this bundle has AMD programs ($_oiu_archs)" \
+      "  but no libhsa-runtime64.so.1 (ROCm's HSA runtime) was found: not in 'ldconfig -p'," \
+      "  \$ROCM_PATH/lib, /opt/rocm/lib, /opt/rocm-*/lib, /usr/lib/x86_64-linux-gnu, /usr/lib64." \
+      "  Set OIU_LIBHSA_DIR=/dir/with/libhsa-runtime64.so.1 and source env.sh again." >&2
+    _oiu_rc=1
+  fi
+fi
+unset _oiu_ldconfig _oiu_l _oiu_found _oiu_archs
+unset -f _oiu_known _oiu_path_add _oiu_say _oiu_driver _oiu_glibcxx
 return $_oiu_rc 2>/dev/null || exit $_oiu_rc
 EOF
 
@@ -650,8 +694,9 @@ Made by scripts/bundle.sh on $(date -u +%Y-%m-%dT%H:%MZ) from $build
 
 Needs on the target machine: x86-64 Linux with glibc >= $(cat "$B/glibc.txt"), bash, coreutils
 (timeout), and for sm_* bundles the NVIDIA driver (libcuda.so.1, driver >= the
-CUDA version the cubins were built with). Nothing else: every other library is
-in lib/. Executables find it through LD_LIBRARY_PATH (env.sh sets it).
+CUDA version the cubins were built with), for gfx* bundles ROCm's HSA runtime
+(libhsa-runtime64.so.1, a ROCm that supports the GPU: 6.0 or newer for
+gfx942). Nothing else: every other library is in lib/. Executables find it through LD_LIBRARY_PATH (env.sh sets it).
 
 Run every test:
   tar xf $name.tar.xz && cd $name && ./run-tests.sh
@@ -677,11 +722,13 @@ Files:
   lib/           shared libraries (libomptarget, libLLVM, libomp + libomp.so, liburing, ...)
   tests/run.sh   the test runner script the tests call (bench/run.sh: the benchmark table)
   build/         working directories of the tests
-  archs.txt      offload archs of the build (env.sh insists on libcuda for sm_*)
+  archs.txt      offload archs of the build (env.sh insists on libcuda for sm_*,
+                 on libhsa-runtime64 for gfx*)
   glibc.txt      the oldest glibc the bundle runs with
   MANIFEST.txt   where every file came from
   SHA256SUMS     check an unpacked bundle: sha256sum -c --quiet SHA256SUMS
 If env.sh cannot find libcuda.so.1: export OIU_LIBCUDA_DIR=/dir/of/libcuda.so.1
+If env.sh cannot find libhsa-runtime64.so.1: export OIU_LIBHSA_DIR=/dir/of/it (e.g. /opt/rocm/lib)
 EOF
 
 # ---- pack ----
