@@ -39,6 +39,10 @@ static const char *why_unavailable(int err) {
 int oiu_channel_create(struct oiu_device *dev) {
   const struct oiu_config *c = &oiu_cfg;
   uint32_t sq = c->entries;
+  /* A warp or wavefront reserves its SQ entries at once (ring.c): a GPU's SQ
+   * holds at least the widest, or a full wavefront would wait forever. */
+  if (dev->backend != OIU_MEM_HOST && sq < OIU_MAX_GROUP)
+    sq = OIU_MAX_GROUP;
   uint32_t cq = 2 * sq;
   uint32_t ncells = c->slots + c->chunks + OIU_MAX_FILES;
   while (cq < ncells) /* one CQE per completion cell can be pending: the CQ never overflows */
