@@ -25,6 +25,8 @@ enum {
   OIU_HSA_STATUS_INFO_BREAK = 1,                     /* a callback stops an iteration */
   OIU_HSA_STATUS_ERROR_OUT_OF_RESOURCES = 0x1008,
   OIU_HSA_AGENT_INFO_NAME = 0,                       /* char[64], e.g. "gfx90a" */
+  OIU_HSA_AGENT_INFO_FEATURE = 2,                    /* hsa_agent_feature_t */
+  OIU_HSA_AGENT_FEATURE_KERNEL_DISPATCH = 1,
   OIU_HSA_AGENT_INFO_DEVICE = 17,                    /* hsa_device_type_t */
   OIU_HSA_DEVICE_TYPE_CPU = 0,
   OIU_HSA_DEVICE_TYPE_GPU = 1,
@@ -85,7 +87,7 @@ int oiu_hsa_pool_score(const struct oiu_hsa_pool_info *p, enum oiu_hsa_use use, 
 struct oiu_hsa_place {
   oiu_hsa_agent gpu;         /* the device */
   char gpu_name[64];
-  oiu_hsa_agent gpus[64];    /* the GPU agents the shared region is opened to (the device among them) */
+  oiu_hsa_agent gpus[64];    /* the GPUs the shared region is opened to (the device among them) */
   int ngpus;
   oiu_hsa_pool host_pool;    /* fine-grained global pool of a CPU agent */
   struct oiu_hsa_pool_info host_info;

@@ -32,7 +32,11 @@ int oiu_hsa_pool_score(const struct oiu_hsa_pool_info *p, enum oiu_hsa_use use, 
   return coarse ? 2 : fine ? 1 : 0;
 }
 
-/* One pass over the agents: the GPUs in the runtime's order, and the first CPU. */
+/*
+ * One pass over the agents: the CPUs, and the GPUs that run kernels in the
+ * runtime's order. libomptarget's AMDGPU plugin numbers its devices the same
+ * way, so the k-th of them is the k-th AMD device of OpenMP.
+ */
 struct agents {
   const struct oiu_hsa_api *api;
   oiu_hsa_agent gpus[64];
@@ -47,7 +51,13 @@ static oiu_hsa_status on_agent(oiu_hsa_agent a, void *data) {
   oiu_hsa_status st = s->api->agent_get_info(a, OIU_HSA_AGENT_INFO_DEVICE, &type);
   if (st != OIU_HSA_STATUS_SUCCESS)
     return st;
-  if (type == OIU_HSA_DEVICE_TYPE_GPU && s->ngpus < 64)
+  uint32_t features = 0;
+  if (type == OIU_HSA_DEVICE_TYPE_GPU)
+    st = s->api->agent_get_info(a, OIU_HSA_AGENT_INFO_FEATURE, &features);
+  if (st != OIU_HSA_STATUS_SUCCESS)
+    return st;
+  if (type == OIU_HSA_DEVICE_TYPE_GPU && (features & OIU_HSA_AGENT_FEATURE_KERNEL_DISPATCH) &&
+      s->ngpus < 64)
     s->gpus[s->ngpus++] = a;
   else if (type == OIU_HSA_DEVICE_TYPE_CPU && s->ncpus < 64)
     s->cpus[s->ncpus++] = a;

@@ -12,7 +12,8 @@
  *                      and a coarse one. nofine: the CPU has only a coarse
  *                      pool. nogpu: no GPU agent. closed: GPUs can never
  *                      access the CPU's pools. novram: GPUs have no pool the
- *                      application may allocate from.
+ *                      application may allocate from. nodispatch: GPU 2
+ *                      cannot run kernels (not an OpenMP device).
  *   FAKE_HSA_FAIL      comma-separated names of HSA functions that fail
  *                      (HSA_STATUS_ERROR_OUT_OF_RESOURCES) whenever called.
  * Built with FAKE_HSA_OLD, it lacks hsa_amd_memory_lock_to_pool.
@@ -173,6 +174,9 @@ API status hsa_agent_get_info(agent_t a, int attr, void *value) {
     return bad(ERR_AGENT);
   if (attr == 17)
     *(uint32_t *)value = (uint32_t)agent_type(a.handle);
+  else if (attr == 2) /* features: GPUs dispatch kernels */
+    *(uint32_t *)value = agent_type(a.handle) == GPU &&
+                         !(a.handle == 2 && !strcmp(topology(), "nodispatch"));
   else if (attr == 0)
     snprintf(value, 64, "%s", agent_type(a.handle) == CPU ? "fake-cpu" : "gfx942");
   else

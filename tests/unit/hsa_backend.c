@@ -227,6 +227,9 @@ static int test_fake(void) {
   /* Plain fine-grained CPU pool 13, opened to both GPUs; GPU 3's coarse VRAM pool 31. */
   expect_map("mi300", 1, "lock_pool=13 lock_agents=2,3 access_agents= local_pool=31");
   expect_map("mi300", 0, "lock_pool=13 lock_agents=2,3 access_agents= local_pool=21");
+  /* A GPU that cannot run kernels is no OpenMP device: device 0 is agent 3. */
+  expect_map("nodispatch", 0, "lock_pool=13 lock_agents=3 access_agents= local_pool=31");
+  expect_refused("nodispatch", 1, "lists 1 GPU agent(s), not this one");
   /* ROCm 5 lists only the kernarg fine-grained pool: it serves. */
   expect_map("rocm5", 0, "lock_pool=11 lock_agents=2,3 access_agents= local_pool=21");
   expect_refused("mi300", 2, "lists 2 GPU agent(s), not this one");
