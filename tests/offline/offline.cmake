@@ -38,8 +38,10 @@ add_dependencies(stub_vprintf ompiouring-device)
 oiu_offload_program(stub_printf offline/stub_probe.c offline/devicertl_printf.c)
 target_compile_options(stub_printf PRIVATE -fno-inline)
 
+# Every program linked with the device library (oiu_omp_program): add new ones here.
 set(_names "")
-foreach(prog io_probe printf_diff lines stdio_calls write_errors setvbuf_modes hello printf_bench)
+foreach(prog io_probe printf_diff lines stdio_calls write_errors pressure big bad_format shutdown
+             devices setvbuf_modes hello printf_bench)
   add_test(NAME image_io_${prog}
            COMMAND ${_check} $<TARGET_FILE:${prog}> $<TARGET_OBJECTS:${prog}> COMMAND_EXPAND_LISTS)
   list(APPEND _names image_io_${prog})
