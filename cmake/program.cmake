@@ -12,6 +12,8 @@ function(oiu_omp_program name)
   oiu_offload_program(${name} ${ARGN})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/common)
   target_link_libraries(${name} PRIVATE ompiouring-device ompiouring)
+  # tests/offline checks the AMDGPU images of every such program.
+  set_property(GLOBAL APPEND PROPERTY OIU_OMP_PROGRAMS ${name})
   if(OIU_OFFLOAD_ARCHS STREQUAL "host")
     target_compile_definitions(${name} PRIVATE TEST_LONG_DOUBLE=1)
   endif()

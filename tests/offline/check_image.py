@@ -29,13 +29,19 @@ import sys
 import tempfile
 
 TRIPLE = "amdgcn-amd-amdhsa"
-# The C stdio functions (and the device library's names for vprintf/vfprintf).
+# The C stdio and POSIX I/O functions a target region may call (and the
+# device library's names for vprintf/vfprintf). Besides DeviceRTL's stubs, a
+# GPU libc linked in (LLVM's has printf, fopen, fwrite, ... over RPC) would
+# show here as code declared elsewhere.
 STDIO = set("""printf fprintf vprintf vfprintf __oiu_vprintf __oiu_vfprintf
 puts fputs fputc putc putchar fwrite fflush setvbuf setbuf fread fgets fgetc
-getc getchar ungetc fopen fdopen freopen fclose fseek ftell rewind fgetpos
-fsetpos feof ferror clearerr perror remove rename tmpfile scanf fscanf sscanf
-vscanf vfscanf vsscanf snprintf vsnprintf sprintf vsprintf dprintf vdprintf
-getline getdelim""".split())
+getc getchar ungetc fopen fdopen freopen fclose fseek fseeko ftell ftello
+rewind fgetpos fsetpos feof ferror clearerr fileno perror remove rename
+tmpfile scanf fscanf sscanf vscanf vfscanf vsscanf snprintf vsnprintf sprintf
+vsprintf dprintf vdprintf getline getdelim
+open close read write pread pwrite lseek fsync fdatasync unlink mkdir rmdir
+stat fstat lstat creat openat fopen64 freopen64 fseeko64 ftello64 open64
+lseek64 pread64 pwrite64 stat64 fstat64 lstat64""".split())
 
 
 def run(tool, *args):
