@@ -105,6 +105,16 @@ static struct oiu_file *file_of(void *f) {
   return __scoped_atomic_load_n(&x->magic, __ATOMIC_ACQUIRE, OIU_DEV) == OIU_FILE_MAGIC ? x : NULL;
 }
 
+/* The open stream behind a FILE * and the channel, or NULL with errno EBADF. */
+static struct oiu_file *usable(void *stream, const struct oiu_channel **ch) {
+  struct oiu_file *f = file_of(stream);
+  *ch = oiu_channel();
+  if (f && *ch)
+    return f;
+  oiu_set_errno(OIU_EBADF);
+  return NULL;
+}
+
 /*
  * Runs STMT holding f's lock, inside the loop that tries it (GPU-safe: a
  * holder is never parked while a lane of its wavefront spins for the lock).
@@ -468,12 +478,10 @@ FILE *fdopen(int fd, const char *mode) {
 FILE *fopen64(const char *restrict path, const char *restrict mode) { return fopen(path, mode); }
 
 int fclose(FILE *stream) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return EOF;
-  }
   if (f->flags & F_STD) /* the host owns descriptors 0-2: flushed, left open */
     return fflush(stream);
   int r = 0;
@@ -495,17 +503,15 @@ int fclose(FILE *stream) {
 /* ---- reading ---- */
 
 size_t fread(void *restrict p, size_t size, size_t n, FILE *restrict stream) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
   size_t bytes;
   if (__builtin_mul_overflow(size, n, &bytes))
     bytes = (size_t)-1;
   if (bytes == 0)
     return 0;
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return 0;
-  }
   uint64_t got = 0;
   WITH_FILE_LOCK(f, got = xsgetn(ch, f, (char *)p, bytes));
   return got == bytes ? n : got / size;
@@ -522,12 +528,10 @@ static int getc_locked(const struct oiu_channel *ch, struct oiu_file *f) {
 }
 
 int fgetc(FILE *stream) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return EOF;
-  }
   int c = EOF;
   WITH_FILE_LOCK(f, c = getc_locked(ch, f));
   return c;
@@ -570,12 +574,10 @@ char *fgets(char *restrict s, int n, FILE *restrict stream) {
     s[0] = '\0';
     return s;
   }
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return NULL;
-  }
   char *result = NULL;
   WITH_FILE_LOCK(f, {
     uint32_t old_error = f->flags & F_ERR;
@@ -593,17 +595,15 @@ char *fgets(char *restrict s, int n, FILE *restrict stream) {
 /* ---- writing: device streams (stdio.c keeps stdout and stderr) ---- */
 
 size_t oiu_file_write(void *stream, const void *p, size_t size, size_t n) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
   size_t bytes;
   if (__builtin_mul_overflow(size, n, &bytes))
     bytes = (size_t)-1;
   if (bytes == 0)
     return 0;
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return 0;
-  }
   long long w = 0;
   WITH_FILE_LOCK(f, w = xsputn(ch, f, (const char *)p, bytes));
   return w == EOF || (uint64_t)w == bytes ? n : (size_t)w / size;
@@ -611,12 +611,10 @@ size_t oiu_file_write(void *stream, const void *p, size_t size, size_t n) {
 
 /* One byte (glibc: _IO_putc_unlocked / __overflow). */
 int oiu_file_putc(void *stream, int c) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return EOF;
-  }
   unsigned char b = (unsigned char)c;
   int r = b;
   WITH_FILE_LOCK(f, {
@@ -651,12 +649,10 @@ int oiu_file_sink_flush(oiu_sink *s) {
 }
 
 int oiu_file_vprintf(void *stream, const char *fmt, va_list ap) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return -1;
-  }
   int n = -1;
   WITH_FILE_LOCK(f, {
     /* glibc checks writability first (EBADF), then writes what is pending into put mode. */
@@ -706,12 +702,10 @@ static int flush_locked(const struct oiu_channel *ch, struct oiu_file *f) {
 }
 
 int oiu_file_flush(void *stream) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return EOF;
-  }
   int r = 0;
   WITH_FILE_LOCK(f, r = flush_locked(ch, f));
   return r;
@@ -752,12 +746,10 @@ static int seek_locked(const struct oiu_channel *ch, struct oiu_file *f, int64_t
 }
 
 int fseeko(FILE *stream, off_t off, int whence) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return -1;
-  }
   int r = -1;
   WITH_FILE_LOCK(f, r = seek_locked(ch, f, off, whence));
   return r;
@@ -788,12 +780,10 @@ static int64_t tell_locked(const struct oiu_channel *ch, struct oiu_file *f) {
 }
 
 off_t ftello(FILE *stream) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return -1;
-  }
   int64_t r = -1;
   WITH_FILE_LOCK(f, r = tell_locked(ch, f));
   return (off_t)r;
@@ -846,12 +836,10 @@ int fileno(FILE *stream) {
 
 /* Before the stream's first I/O (C): the size of buf sets the buffer's, not its memory. */
 int oiu_file_setvbuf(void *stream, char *buf, int mode, size_t size) {
-  struct oiu_file *f = file_of(stream);
-  const struct oiu_channel *ch = oiu_channel();
-  if (!f || !ch) {
-    oiu_set_errno(OIU_EBADF);
+  const struct oiu_channel *ch;
+  struct oiu_file *f = usable(stream, &ch);
+  if (!f)
     return EOF;
-  }
   if (mode != _IONBF && mode != _IOLBF && mode != _IOFBF) {
     oiu_set_errno(OIU_EINVAL);
     return EOF;
