@@ -7,9 +7,9 @@
  *
  * A message is one contiguous range, so it is never torn; a thread's ranges
  * are reserved in call order, so its lines stay in order. Text longer than
- * a lane's share of a quarter of the ring (ring / 4 / lanes per warp or
- * wavefront) goes in pieces of that size (another thread's text may fall
- * between them).
+ * a lane's share of a quarter of the ring (ring / 4 / the lanes calling
+ * together in its warp or wavefront) goes in pieces of that size (another
+ * thread's text may fall between them).
  */
 #include <stdarg.h>
 
@@ -205,14 +205,14 @@ static long long stream_append(const struct oiu_channel *ch, int k, const struct
     len = src->nbytes + (src->newline ? 1 : 0);
   }
 
-  /* The lanes of a warp or wavefront reserve together and wait for room for
-   * all of their text at once: pieces are small enough that a whole group's
-   * fits a quarter of the ring (64 lanes on AMD GPUs), or that wait could
-   * never end. */
-  uint64_t piece = ch->ring_size / 4 / oiu_group_width();
+  /* The lanes calling together reserve together and wait for room for all
+   * of their text at once: pieces are small enough that the group's fits a
+   * quarter of the ring (up to 64 lanes on AMD GPUs), or that wait could
+   * never end. A lane calling alone gets the whole quarter. */
+  oiu_lanes lanes = oiu_active_lanes();
+  uint64_t piece = ch->ring_size / 4 / (uint32_t)__builtin_popcountll(lanes);
   struct ring_text t = {.ring = ring_of(ch, k), .mask = ch->ring_size - 1};
   /* Messages that fit a piece share one reservation with the other lanes. */
-  oiu_lanes lanes = oiu_active_lanes();
   uint64_t base;
   uint32_t total;
   uint32_t mine = len <= piece ? (uint32_t)len : 0;
