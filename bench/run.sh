@@ -169,9 +169,10 @@ done
 # File I/O rates (printed, not in the CSV): device fwrite/fread/pwrite/pread of
 # one buffer against host write/read and omp_target_memcpy, every transfer checked.
 if [ -x "$BIN/file_bench" ]; then
-  for uring in 1 0; do
-    echo "== file I/O, $fbytes, LIBOMPTARGET_IO_URING=$uring"
-    LIBOMPTARGET_IO_URING=$uring "$BIN/file_bench" "$fbytes" "$tmp/file_bench.dat" 2>&1 | sed 's/^/  /'
+  for env in "LIBOMPTARGET_IO_URING=1" "LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_COPY_ENGINE=0" \
+    "LIBOMPTARGET_IO_URING=0"; do
+    echo "== file I/O, $fbytes, $env"
+    env $env "$BIN/file_bench" "$fbytes" "$tmp/file_bench.dat" 2>&1 | sed 's/^/  /'
   done
 fi
 echo "csv: $CSV"

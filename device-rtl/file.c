@@ -463,8 +463,10 @@ FILE *fdopen(int fd, const char *mode) {
       r = -OIU_EINVAL;
   }
   /* glibc: "a" on a descriptor without O_APPEND adds it. */
-  if (r >= 0 && (fflags & F_APPEND) && !(fl & OIU_O_APPEND))
-    r = oiu_hostcall(ch, OIU_HOSTCALL_SETFL, fd, fl | OIU_O_APPEND, 0, NULL);
+  if (r >= 0 && (fflags & F_APPEND) && !(fl & OIU_O_APPEND)) {
+    struct oiu_hostcall_args a = {.fd = fd, .arg = fl | OIU_O_APPEND};
+    r = oiu_hostcall(ch, OIU_HOSTCALL_SETFL, &a, NULL);
+  }
   struct oiu_file *f = r < 0 ? NULL : take_entry();
   if (r >= 0 && !f)
     r = -OIU_EMFILE;

@@ -137,11 +137,11 @@ static void chunk_give(const struct oiu_channel *ch, uint32_t c) {
 
 /* ---- host calls ---- */
 
-int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, int fd, int64_t arg, int whence,
+int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, const struct oiu_hostcall_args *a,
                      int64_t *res2) {
   uint32_t *owner = LOCAL(ch, ch->hostcall_owner_off, uint32_t);
   struct oiu_hostcall *calls = AT(ch, ch->hostcalls_off, struct oiu_hostcall);
-  uint32_t start = (uint32_t)fd * 7u + oiu_lane_id();
+  uint32_t start = (uint32_t)a->fd * 7u + oiu_lane_id();
   int32_t mine = -1;
   uint32_t want = 0;
   /* Taking an entry and waiting for the answer are steps of one loop (see the top). */
@@ -151,9 +151,11 @@ int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, int fd, int64_t 
       if (oiu_load_relaxed(&owner[e]) == 0 && oiu_cas_acquire(&owner[e], 0, 1)) {
         struct oiu_hostcall *c = &calls[e];
         c->op = op;
-        c->fd = fd;
-        c->whence = whence;
-        c->arg = arg;
+        c->fd = a->fd;
+        c->whence = a->whence;
+        c->arg = a->arg;
+        c->addr = a->addr;
+        c->addr2 = a->addr2;
         /* Only the owner posts and only the host answers: done == posted now.
          * Pairs with the host's release of done for the previous owner. */
         want = oiu_load_acquire(&c->done, 1) + 1;
@@ -198,7 +200,29 @@ struct engine {
   uint32_t npieces, next, limit, nbusy;
   uint64_t cut;    /* bytes transferred: lowered by the first short or failed piece */
   int32_t err;
+  bool by_host;    /* staging copies go through the host's copy engine (until it declines) */
 };
+
+/*
+ * Staging copies of a piece. GPU memory goes through the GPU's copy engine,
+ * driven by the host thread (a host call per piece): one device thread's
+ * loads wait ~1 us each and cannot keep PCIe busy. Memory the driver does not
+ * know as GPU memory (a stack array, host memory) is copied by this thread,
+ * and so is everything after the host declined once.
+ */
+static void stage_copy(struct engine *g, uint32_t op, char *stage, char *buf, uint64_t n) {
+  if (g->by_host) {
+    struct oiu_hostcall_args a = {.fd = -1, .arg = (int64_t)n, .addr = (uint64_t)(uintptr_t)buf,
+                                  .addr2 = (uint64_t)(stage - (char *)g->ch)};
+    if (oiu_hostcall(g->ch, op, &a, NULL) == 0)
+      return;
+    g->by_host = false;
+  }
+  if (op == OIU_HOSTCALL_COPY_IN)
+    oiu_copy_to_stage(stage, buf, n);
+  else
+    oiu_copy_from_stage(buf, stage, n);
+}
 
 static uint64_t piece_len(const struct engine *g, uint32_t p) {
   uint64_t start = (uint64_t)p * g->piece;
@@ -242,8 +266,8 @@ static bool issue(struct engine *g, struct entry *e, uint32_t hint) {
   e->piece = g->next++;
   e->done = 0;
   if (!g->kbase && g->io->op == OIU_OP_WRITE)
-    oiu_copy_to_stage(entry_stage(g, e), g->io->buf + (uint64_t)e->piece * g->piece,
-                      piece_len(g, e->piece));
+    stage_copy(g, OIU_HOSTCALL_COPY_IN, entry_stage(g, e),
+               (char *)g->io->buf + (uint64_t)e->piece * g->piece, piece_len(g, e->piece));
   submit(g, e);
   g->nbusy++;
   return true;
@@ -284,13 +308,13 @@ static void complete(struct engine *g, struct entry *e, int32_t res) {
   }
   /* A piece read after the transfer's end (a short piece before it) is not copied. */
   if (!g->kbase && start < g->cut && res > 0)
-    oiu_copy_from_stage(io->buf + start, entry_stage(g, e), (uint64_t)res);
+    stage_copy(g, OIU_HOSTCALL_COPY_OUT, entry_stage(g, e), (char *)io->buf + start, (uint64_t)res);
   if ((uint64_t)res < len)
     stop_at(g, start + (uint64_t)res, 0); /* end of file, or what a pipe had */
 }
 
 long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
-  struct engine g = {.ch = ch, .io = io, .cut = io->len};
+  struct engine g = {.ch = ch, .io = io, .cut = io->len, .by_host = OIU_GPU && ch->copy_engine};
   if (io->len == 0)
     return 0;
   g.kbase = oiu_kernel_addr(ch, io->buf, io->len);

@@ -71,12 +71,18 @@ long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io);
 long long oiu_io_any(const struct oiu_channel *ch, struct oiu_io *io);
 
 /* A host call (channel.h, enum oiu_hostcall_op) by the host thread: result or -errno. */
-int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, int fd, int64_t arg, int whence,
+struct oiu_hostcall_args {
+  int fd, whence;
+  int64_t arg;
+  uint64_t addr, addr2;
+};
+int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, const struct oiu_hostcall_args *a,
                      int64_t *res2);
 /* lseek(2); *flags gets fcntl(F_GETFL). */
 static inline int64_t oiu_hostcall_lseek(const struct oiu_channel *ch, int fd, int64_t off,
                                          int whence, int64_t *flags) {
-  return oiu_hostcall(ch, OIU_HOSTCALL_LSEEK, fd, off, whence, flags);
+  struct oiu_hostcall_args a = {.fd = fd, .whence = whence, .arg = off};
+  return oiu_hostcall(ch, OIU_HOSTCALL_LSEEK, &a, flags);
 }
 
 /* Descriptors (posix.c), for the FILE layer: results as read(2)/write(2)/lseek(2), or -errno. */

@@ -81,7 +81,8 @@ int oiu_channel_create(struct oiu_device *dev) {
       .streams_off = streams_off, .rings_off = rings_off_s, .stream_local_off = stream_local_off,
       .chunks_off = chunks_off, .nchunks = c->chunks, .chunk_size = c->chunk_size,
       .chunk_state_off = chunk_state_off, .fbufs_off = fbufs_off, .fbuf_size = c->file_buffer,
-      .ncells = ncells, .hostcalls_off = hostcalls_off, .hostcall_owner_off = hostcall_owner_off};
+      .ncells = ncells, .hostcalls_off = hostcalls_off, .hostcall_owner_off = hostcall_owner_off,
+      .copy_engine = c->copy_engine && oiu_mem_can_copy(&dev->region)};
   /* Like C stdio: stdout buffered (line-buffered on a terminal), stderr not. */
   ch->stream_mode[0] = (uint8_t)(c->buffer >= 0 ? c->buffer
                                  : isatty(1) ? OIU_LINE_BUFFERED : OIU_FULLY_BUFFERED);

@@ -30,7 +30,8 @@ int oiu_config_load(struct oiu_config *c) {
   *c = (struct oiu_config){.entries = 1024, .slots = 4096, .slot_size = 1024,
                            .sqpoll_idle_ms = 1000, .poll_max_us = 1000, .buffer = -1,
                            .buffer_size = 8u << 20, .flush_us = 1000, .chunks = 32,
-                           .chunk_size = 256u << 10, .file_buffer = 64u << 10};
+                           .chunk_size = 256u << 10, .file_buffer = 64u << 10,
+                           .copy_engine = 1};
   const char *s = getenv("LIBOMPTARGET_INFO");
   c->info = s && strtol(s, NULL, 0) != 0;
   s = getenv("LIBOMPTARGET_IO_URING");
@@ -72,6 +73,7 @@ int oiu_config_load(struct oiu_config *c) {
   err |= env_uint("LIBOMPTARGET_IO_URING_CHUNKS", &c->chunks, 1, 4096);
   err |= env_uint("LIBOMPTARGET_IO_URING_CHUNK_SIZE", &c->chunk_size, 4096, 1u << 30);
   err |= env_uint("LIBOMPTARGET_IO_URING_FILE_BUFFER", &c->file_buffer, 64, 1u << 24);
+  err |= env_uint("LIBOMPTARGET_IO_URING_COPY_ENGINE", &c->copy_engine, 0, 1);
   /* Ring sizes are powers of two; slots come in groups of the widest wavefront. */
   while (c->entries & (c->entries - 1))
     c->entries &= c->entries - 1;

@@ -10,8 +10,17 @@
 
 #include "internal.h"
 
-static int64_t perform(const struct oiu_hostcall *c, int64_t *res2) {
+static int64_t perform(struct oiu_device *dev, const struct oiu_hostcall *c, int64_t *res2) {
   switch (c->op) {
+  case OIU_HOSTCALL_COPY_IN:
+  case OIU_HOSTCALL_COPY_OUT: {
+    /* Only bytes inside the region, and only where the backend has a copy engine. */
+    uint64_t n = (uint64_t)c->arg, off = c->addr2;
+    if (c->arg < 0 || off > dev->region.size || n > dev->region.size - off)
+      return -EINVAL;
+    return oiu_mem_copy(&dev->region, c->op == OIU_HOSTCALL_COPY_IN, c->addr,
+                        (char *)dev->ch + off, n);
+  }
   case OIU_HOSTCALL_LSEEK: {
     /* The access mode and O_APPEND tell device code whether it may split a
      * transfer into writes at explicit offsets. */
@@ -29,7 +38,8 @@ static int64_t perform(const struct oiu_hostcall *c, int64_t *res2) {
   }
 }
 
-unsigned oiu_hostcall_serve(struct oiu_channel *ch) {
+unsigned oiu_hostcall_serve(struct oiu_device *dev) {
+  struct oiu_channel *ch = dev->ch;
   if (!ch || !ch->hostcalls_off)
     return 0;
   struct oiu_hostcall *calls = (struct oiu_hostcall *)((char *)ch + ch->hostcalls_off);
@@ -41,7 +51,7 @@ unsigned oiu_hostcall_serve(struct oiu_channel *ch) {
     if (posted == __atomic_load_n(&c->done, __ATOMIC_RELAXED)) /* we are its only writer */
       continue;
     int64_t res2 = 0;
-    c->res = perform(c, &res2);
+    c->res = perform(dev, c, &res2);
     c->res2 = res2;
     /* Pairs with the device's acquire of done: res and res2 are valid. */
     __atomic_store_n(&c->done, posted, __ATOMIC_RELEASE);

@@ -23,6 +23,7 @@ struct oiu_config {
   unsigned chunks;        /* LIBOMPTARGET_IO_URING_CHUNKS: bulk staging chunks */
   unsigned chunk_size;    /* LIBOMPTARGET_IO_URING_CHUNK_SIZE: bytes per chunk */
   unsigned file_buffer;   /* LIBOMPTARGET_IO_URING_FILE_BUFFER: largest device FILE buffer */
+  unsigned copy_engine;   /* LIBOMPTARGET_IO_URING_COPY_ENGINE: bulk staging copies by the GPU's copy engine */
 };
 int oiu_config_load(struct oiu_config *c);
 void oiu_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -39,10 +40,17 @@ struct oiu_region {
   size_t local_size;
   int backend;
   int foreign;          /* host memory is the backend's (an HSA pool's), not our mapping */
+  void *gpu_ctx;        /* CUDA: the primary context (for copies by the host thread) */
+  void *gpu_stream;     /* CUDA: our non-blocking stream for those copies, made on first use */
 };
 int oiu_mem_alloc(struct oiu_region *r, size_t size, size_t local_size, int backend,
                   int device_ordinal);
 void oiu_mem_free(struct oiu_region *r);
+/* Whether the backend can copy between GPU memory and the region (oiu_mem_copy). */
+int oiu_mem_can_copy(const struct oiu_region *r);
+/* n bytes between GPU memory at gpu and the region's bytes at host, by the GPU's
+ * copy engine (to_region: gpu -> host). 0, or -errno; -EINVAL: gpu is not GPU memory. */
+int oiu_mem_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n);
 
 /* Host state of one buffered stream (stream.c); only the host thread touches it. */
 struct oiu_host_stream {
@@ -80,7 +88,7 @@ void oiu_emulated_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqe
 unsigned oiu_emulate(struct oiu_channel *ch);
 
 /* Performs the host calls device code posted (hostcall.c); returns how many. */
-unsigned oiu_hostcall_serve(struct oiu_channel *ch);
+unsigned oiu_hostcall_serve(struct oiu_device *dev);
 
 /* The process's one host thread: doorbell, submitter or emulator for every device. */
 int oiu_progress_start(void);

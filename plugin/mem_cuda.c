@@ -8,14 +8,21 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "internal.h"
 
 typedef int CUresult;
 typedef int CUdevice;
 typedef struct CUctx_st *CUcontext;
+typedef struct CUstream_st *CUstream;
 #define CU_MEMHOSTREGISTER_PORTABLE 0x01
 #define CU_MEMHOSTREGISTER_DEVICEMAP 0x02
+#define CU_STREAM_NON_BLOCKING 0x1
+#define CU_POINTER_ATTRIBUTE_MEMORY_TYPE 2
+#define CU_POINTER_ATTRIBUTE_HOST_POINTER 4
+#define CU_MEMORYTYPE_HOST 1
+#define CU_MEMORYTYPE_DEVICE 2
 
 static struct {
   void *lib;
@@ -30,6 +37,12 @@ static struct {
   CUresult (*mem_alloc)(uint64_t *, size_t);
   CUresult (*mem_free)(uint64_t);
   CUresult (*memset_d8)(uint64_t, unsigned char, size_t);
+  CUresult (*pointer_attr)(void *, int, uint64_t);
+  CUresult (*stream_create)(CUstream *, unsigned);
+  CUresult (*stream_sync)(CUstream);
+  CUresult (*stream_destroy)(CUstream);
+  CUresult (*copy_dtoh)(void *, uint64_t, size_t, CUstream);
+  CUresult (*copy_htod)(uint64_t, const void *, size_t, CUstream);
 } cu;
 
 static int cuda_load(void) {
@@ -57,6 +70,12 @@ static int cuda_load(void) {
   SYM(mem_alloc, "cuMemAlloc_v2")
   SYM(mem_free, "cuMemFree_v2")
   SYM(memset_d8, "cuMemsetD8_v2")
+  SYM(pointer_attr, "cuPointerGetAttribute")
+  SYM(stream_create, "cuStreamCreate")
+  SYM(stream_sync, "cuStreamSynchronize")
+  SYM(stream_destroy, "cuStreamDestroy_v2")
+  SYM(copy_dtoh, "cuMemcpyDtoHAsync_v2")
+  SYM(copy_htod, "cuMemcpyHtoDAsync_v2")
 #undef SYM
   cu.lib = lib;
   return 0;
@@ -104,7 +123,53 @@ int oiu_mem_cuda_map(struct oiu_region *r, int ordinal) {
   }
   r->device_addr = dptr;
   r->local_addr = local;
+  r->gpu_ctx = ctx;
 out:
+  cu.ctx_pop(&popped);
+  return err;
+}
+
+/*
+ * Bulk staging copies for device code (OIU_HOSTCALL_COPY_*), by the host
+ * thread: GPU memory through the copy engine, on a non-blocking stream of our
+ * own so that it runs beside the kernel that asked for it (the legacy default
+ * stream would wait for that kernel: a deadlock). Mapped host memory is
+ * copied by the CPU. Anything else (a device stack address) is -EINVAL: the
+ * device thread copies it itself.
+ */
+int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n) {
+  CUcontext popped;
+  unsigned type = 0;
+  void *mapped = NULL;
+  int err = 0;
+  if (!cu.lib || !r->gpu_ctx || cu.ctx_push(r->gpu_ctx))
+    return -ENOSYS;
+  if (cu.pointer_attr(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, gpu)) {
+    err = -EINVAL;
+  } else if (type == CU_MEMORYTYPE_HOST) {
+    if (cu.pointer_attr(&mapped, CU_POINTER_ATTRIBUTE_HOST_POINTER, gpu) || !mapped)
+      err = -EINVAL;
+    else if (to_region)
+      memcpy(host, mapped, n);
+    else
+      memcpy(mapped, host, n);
+  } else if (type != CU_MEMORYTYPE_DEVICE) {
+    err = -EINVAL;
+  } else if (!r->gpu_stream &&
+             cu.stream_create((CUstream *)&r->gpu_stream, CU_STREAM_NON_BLOCKING)) {
+    r->gpu_stream = NULL;
+    err = -ENOSYS;
+  } else {
+    CUresult cr = to_region ? cu.copy_dtoh(host, gpu, n, r->gpu_stream)
+                            : cu.copy_htod(gpu, host, n, r->gpu_stream);
+    if (!cr)
+      cr = cu.stream_sync(r->gpu_stream);
+    if (cr) {
+      oiu_warn("CUDA copy of %zu bytes %s GPU memory failed (error %d); device threads copy instead",
+               n, to_region ? "from" : "to", cr);
+      err = -EIO;
+    }
+  }
   cu.ctx_pop(&popped);
   return err;
 }
@@ -113,6 +178,9 @@ out:
 void oiu_mem_cuda_unmap(struct oiu_region *r) {
   if (!cu.lib)
     return;
+  if (r->gpu_stream)
+    cu.stream_destroy(r->gpu_stream);
+  r->gpu_stream = NULL;
   cu.host_unregister(r->host);
   if (r->local_addr)
     cu.mem_free(r->local_addr);

@@ -11,6 +11,7 @@
 
 int oiu_mem_cuda_map(struct oiu_region *r, int ordinal);
 void oiu_mem_cuda_unmap(struct oiu_region *r);
+int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n);
 int oiu_mem_hsa_map(struct oiu_region *r, int ordinal);
 void oiu_mem_hsa_unmap(struct oiu_region *r);
 
@@ -49,4 +50,10 @@ void oiu_mem_free(struct oiu_region *r) {
   if (!r->foreign)
     munmap(r->host, r->size);
   r->host = NULL;
+}
+
+int oiu_mem_can_copy(const struct oiu_region *r) { return r->host && r->backend == OIU_MEM_CUDA; }
+
+int oiu_mem_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n) {
+  return oiu_mem_can_copy(r) ? oiu_mem_cuda_copy(r, to_region, gpu, host, n) : -ENOSYS;
 }

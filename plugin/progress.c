@@ -93,7 +93,7 @@ static void sleep_us(unsigned us) {
 static int serve_all(unsigned *wait_us) {
   int work = 0;
   for (int i = 0; i < ndevices; i++) {
-    work |= oiu_hostcall_serve(devices[i]->ch) != 0;
+    work |= oiu_hostcall_serve(devices[i]) != 0;
     work |= oiu_serve(devices[i]);
     work |= oiu_stream_serve(devices[i], __atomic_load_n(&devices[i]->drain, __ATOMIC_ACQUIRE),
                              wait_us);

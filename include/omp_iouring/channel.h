@@ -252,6 +252,10 @@ struct oiu_channel {
   uint32_t ncells;
   uint64_t hostcalls_off;    /* struct oiu_hostcall[OIU_NHOSTCALLS] */
   uint64_t hostcall_owner_off; /* device-local: uint32_t[OIU_NHOSTCALLS], 0 free, 1 owned */
+  /* Non-zero: the host can move staging bytes to and from GPU memory with the
+   * GPU's copy engine (OIU_HOSTCALL_COPY_*); LIBOMPTARGET_IO_URING_COPY_ENGINE. */
+  uint32_t copy_engine;
+  uint32_t pad3;
 };
 
 /* FILE streams device code can have open at once (stdin, stdout, stderr included). */
@@ -268,6 +272,12 @@ struct oiu_channel {
 enum oiu_hostcall_op {
   OIU_HOSTCALL_LSEEK = 1, /* res = lseek(fd, arg, whence); res2 = fcntl(fd, F_GETFL) */
   OIU_HOSTCALL_SETFL = 2, /* res = fcntl(fd, F_SETFL, arg) (fdopen "a" adds O_APPEND) */
+  /* Bulk staging copies by the GPU's copy engine (one device thread's loads
+   * and stores cannot keep PCIe busy): arg bytes between GPU memory at addr
+   * and the region at offset addr2. res = 0, or -errno (-EINVAL: addr is not
+   * GPU memory the driver knows; the device thread then copies itself). */
+  OIU_HOSTCALL_COPY_IN = 3,  /* region <- GPU memory (fwrite, write, pwrite) */
+  OIU_HOSTCALL_COPY_OUT = 4, /* GPU memory <- region (fread, read, pread) */
 };
 struct oiu_hostcall {
   uint32_t posted; /* device (release, system scope): the request fields are complete */
@@ -279,7 +289,8 @@ struct oiu_hostcall {
   int64_t arg;
   int64_t res;     /* result, or -errno */
   int64_t res2;
-  uint64_t pad1[2];
+  uint64_t addr;  /* COPY: device address of the GPU buffer */
+  uint64_t addr2; /* COPY: offset of the staging bytes in the region */
 };
 #define OIU_NHOSTCALLS 64u
 _Static_assert(sizeof(struct oiu_hostcall) == 64, "one host call per cache line");
