@@ -183,6 +183,7 @@ int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, const struct oiu
 /* ---- the transfer engine ---- */
 
 #define OIU_IO_DEPTH 8
+#define OIU_COPY_ENGINE_MIN (64u << 10) /* bytes: smaller pieces are copied by the thread */
 
 struct entry {
   int32_t chunk;   /* chunk we own (its cell is ours), -1: none (or the caller's cell) */
@@ -211,7 +212,8 @@ struct engine {
  * and so is everything after the host declined once.
  */
 static void stage_copy(struct engine *g, uint32_t op, char *stage, char *buf, uint64_t n) {
-  if (g->by_host) {
+  /* Small pieces: a host round trip (tens of us) costs more than copying. */
+  if (g->by_host && n >= OIU_COPY_ENGINE_MIN) {
     struct oiu_hostcall_args a = {.fd = -1, .arg = (int64_t)n, .addr = (uint64_t)(uintptr_t)buf,
                                   .addr2 = (uint64_t)(stage - (char *)g->ch)};
     if (oiu_hostcall(g->ch, op, &a, NULL) == 0)

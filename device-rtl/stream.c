@@ -83,9 +83,10 @@ static void publish(const struct oiu_channel *ch, int k) {
         break;
       continue;
     }
-    /* The publisher at work goes again and copies our commit too (its CAS
-     * that fails on AGAIN pairs with ours). */
-    if (s == OIU_PUBLISH_AGAIN || oiu_cas(&l->publisher, OIU_PUBLISH_BUSY, OIU_PUBLISH_AGAIN))
+    /* The publisher at work goes again and copies our commit too. Always an
+     * RMW, never a plain load of AGAIN: its CAS(AGAIN -> BUSY) reads ours (or
+     * a later one in the release sequence) and so sees our commit. */
+    if (oiu_cas(&l->publisher, s, OIU_PUBLISH_AGAIN))
       return;
   }
   for (;;) {
@@ -209,8 +210,9 @@ static long long stream_append(const struct oiu_channel *ch, int k, const struct
    * of their text at once: pieces are small enough that the group's fits a
    * quarter of the ring (up to 64 lanes on AMD GPUs), or that wait could
    * never end. A lane calling alone gets the whole quarter. */
-  oiu_lanes lanes = oiu_active_lanes();
-  uint64_t piece = ch->ring_size / 4 / (uint32_t)__builtin_popcountll(lanes);
+  /* Lanes writing to the other stream reserve there, in their own group. */
+  oiu_lanes lanes = oiu_lanes_matching(oiu_active_lanes(), (uint32_t)k);
+  uint64_t piece = ch->ring_size / 4 / oiu_lane_count(lanes);
   struct ring_text t = {.ring = ring_of(ch, k), .mask = ch->ring_size - 1};
   /* Messages that fit a piece share one reservation with the other lanes. */
   uint64_t base;
@@ -228,8 +230,11 @@ static long long stream_append(const struct oiu_channel *ch, int k, const struct
   commit(ch, k, lanes, base, total);
   /* Longer ones go piece by piece, each produced again for its window. */
   for (uint64_t done = mine ? len : 0; done < len;) {
+    /* The group of this round (independent thread scheduling may join lanes
+     * of other calls) sizes its pieces again: its total stays a quarter. */
+    oiu_lanes now = oiu_lanes_matching(oiu_active_lanes(), (uint32_t)k);
+    piece = ch->ring_size / 4 / oiu_lane_count(now);
     uint32_t n = (uint32_t)(len - done < piece ? len - done : piece);
-    oiu_lanes now = oiu_active_lanes();
     t.pos = reserve(ch, k, now, n, &base, &total);
     t.skip = done;
     t.end = done + n;

@@ -92,6 +92,10 @@ static inline uint32_t oiu_lane_rank(oiu_lanes m) {
   return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
 }
 static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
+/* The lanes of m whose key equals this lane's. */
+static inline oiu_lanes oiu_lanes_matching(oiu_lanes m, uint32_t key) {
+  return __gpu_match_any_u32(m, key);
+}
 static inline void oiu_lane_sync(oiu_lanes m) { __gpu_sync_lane(m); }
 /* Sum of x over the lanes of m below this one; *total gets the sum over all of m. */
 static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total) {
@@ -115,6 +119,7 @@ static inline uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) { (void)m; return 
 static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) { (void)m; return v; }
 static inline uint32_t oiu_lane_rank(oiu_lanes m) { (void)m; return 0; }
 static inline uint32_t oiu_lane_count(oiu_lanes m) { (void)m; return 1; }
+static inline oiu_lanes oiu_lanes_matching(oiu_lanes m, uint32_t key) { (void)key; return m; }
 static inline void oiu_lane_sync(oiu_lanes m) { (void)m; }
 static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total) {
   (void)m;

@@ -89,14 +89,18 @@ static void sleep_us(unsigned us) {
   nanosleep(&ts, NULL);
 }
 
-/* One pass over every device: rings and buffered streams. */
+/*
+ * One pass over every device: buffered streams first (in emulated mode a
+ * device read of a terminal or pipe blocks this thread inside oiu_serve, and
+ * a prompt already committed must be out before it), then host calls and rings.
+ */
 static int serve_all(unsigned *wait_us) {
   int work = 0;
   for (int i = 0; i < ndevices; i++) {
-    work |= oiu_hostcall_serve(devices[i]) != 0;
-    work |= oiu_serve(devices[i]);
     work |= oiu_stream_serve(devices[i], __atomic_load_n(&devices[i]->drain, __ATOMIC_ACQUIRE),
                              wait_us);
+    work |= oiu_hostcall_serve(devices[i]) != 0;
+    work |= oiu_serve(devices[i]);
   }
   return work;
 }
