@@ -48,12 +48,13 @@ int oiu_stream_mode(const struct oiu_channel *ch, int fd) {
 /* Waits until the ring has room for every byte below end. */
 static void wait_space(const struct oiu_channel *ch, int k, uint64_t end) {
   struct oiu_stream_local *l = local_of(ch, k);
-  uint64_t flushed = __scoped_atomic_load_n(&l->flushed_hint, __ATOMIC_RELAXED, OIU_DEV);
+  /* Pairs with the release max below (by whichever writer read the host's value). */
+  uint64_t flushed = __scoped_atomic_load_n(&l->flushed_hint, __ATOMIC_ACQUIRE, OIU_DEV);
   for (uint32_t round = 0; end - flushed > ch->ring_size; round++) {
     oiu_pause(round);
     /* Pairs with the host's release after the write completed: that space is free. */
     flushed = oiu_load_acquire64(&shared_of(ch, k)->flushed, 1);
-    __scoped_atomic_fetch_max(&l->flushed_hint, flushed, __ATOMIC_RELAXED, OIU_DEV);
+    __scoped_atomic_fetch_max(&l->flushed_hint, flushed, __ATOMIC_RELEASE, OIU_DEV);
   }
 }
 
@@ -281,8 +282,12 @@ int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
       break;
     oiu_pause(round);
   }
-  /* The host's record of the first failed write: -errno. */
-  return __scoped_atomic_load_n(&sh->error, __ATOMIC_RELAXED, OIU_SYS);
+  /* A write that failed since the last fflush that said so: report it once
+   * (glibc's fflush fails for what it could not write, not for old errors).
+   * Pairs with the host's release of errors (before that of flushed). */
+  uint32_t errors = oiu_load_acquire(&sh->errors, 1);
+  uint32_t seen = __scoped_atomic_fetch_max(&l->errors_seen, errors, __ATOMIC_RELAXED, OIU_DEV);
+  return seen < errors ? __scoped_atomic_load_n(&sh->error, __ATOMIC_RELAXED, OIU_SYS) : 0;
 }
 
 /* setvbuf: later calls on the stream use mode; text buffered so far is written first. */

@@ -58,10 +58,11 @@ static void stream_done(struct oiu_device *dev, int k, int res) {
   if (res == -EAGAIN || res == -EINTR)
     return; /* issued again on the next pass */
   if (res <= 0) {
-    /* Buffered text has no caller left to tell: record the first error for
-     * fflush and drop this piece, or device writers would wait forever. */
-    if (!sh->error)
-      __atomic_store_n(&sh->error, res ? res : -EIO, __ATOMIC_RELAXED);
+    /* Buffered text has no caller left to tell: record the error for the
+     * next fflush and drop this piece, or device writers would wait forever. */
+    __atomic_store_n(&sh->error, res ? res : -EIO, __ATOMIC_RELAXED);
+    /* We are its only writer. Pairs with oiu_stream_flush's acquire. */
+    __atomic_store_n(&sh->errors, sh->errors + 1, __ATOMIC_RELEASE);
     res = (int)hs->inflight_len;
   }
   hs->flushed += (uint64_t)res;

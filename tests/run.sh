@@ -146,7 +146,7 @@ errors)
 setvbuf)
   "$1" >/dev/full 3>"$tmp/out"
   sed 's/^/setvbuf: /' "$tmp/out"
-  [ "$(cat "$tmp/out")" = "$(printf 'device 0 -1 0 4 -1 -1\nhost 0 -1 0 4 -1 -1')" ]
+  [ "$(cat "$tmp/out")" = "$(printf 'device 0 -1 0 4 -1 -1 0\nhost 0 -1 0 4 -1 -1 0')" ]
   ;;
 transform)
   head -c 3145732 /dev/urandom >"$tmp/in.bin"

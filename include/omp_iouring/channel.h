@@ -170,8 +170,9 @@ enum oiu_buffering {
 struct oiu_stream_shared {
   uint64_t committed; /* device (release, system scope): bytes below are in the ring */
   uint64_t flush_to;  /* device fflush: write out at least this much now */
-  int32_t error;      /* host: first failed write's -errno; the text was dropped */
-  uint32_t pad0[11];
+  int32_t error;      /* host: the latest failed write's -errno; its text was dropped */
+  uint32_t errors;    /* host (release): failed writes so far; fflush reports new ones */
+  uint32_t pad0[10];
   uint64_t flushed;   /* host (release): bytes below are written; their space is free */
   uint64_t pad1[7];
 };
@@ -185,7 +186,9 @@ struct oiu_stream_local {
   uint32_t publisher;    /* enum oiu_publisher: who copies committed to the host */
   uint32_t mode;         /* enum oiu_buffering; the host's choice, setvbuf may change it */
   uint64_t flushed_hint; /* last flushed value a writer read from the host */
-  uint64_t pad2[6];
+  uint32_t errors_seen;  /* shared.errors already reported by some fflush */
+  uint32_t pad3;
+  uint64_t pad2[5];
 };
 enum oiu_publisher { OIU_PUBLISH_IDLE = 0, OIU_PUBLISH_BUSY = 1, OIU_PUBLISH_AGAIN = 2 };
 
