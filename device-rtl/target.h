@@ -92,9 +92,16 @@ static inline uint32_t oiu_lane_rank(oiu_lanes m) {
   return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
 }
 static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
-/* The lanes of m whose key equals this lane's. */
+/* The lanes of m whose key (< 4: a stream index) equals this lane's. A
+ * ballot per key bit: clang 22's __gpu_match_any_u32 does not link for AMDGPU. */
+_Static_assert(OIU_NSTREAMS <= 4, "stream keys fit two bits");
 static inline oiu_lanes oiu_lanes_matching(oiu_lanes m, uint32_t key) {
-  return __gpu_match_any_u32(m, key);
+  oiu_lanes same = m;
+  for (uint32_t bit = 0; bit < 2; bit++) {
+    oiu_lanes set = __gpu_ballot(m, (key >> bit) & 1);
+    same &= (key >> bit) & 1 ? set : ~set;
+  }
+  return same;
 }
 static inline void oiu_lane_sync(oiu_lanes m) { __gpu_sync_lane(m); }
 /* Sum of x over the lanes of m below this one; *total gets the sum over all of m. */
