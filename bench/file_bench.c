@@ -20,16 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static uint64_t parse_size(const char *s) {
-  char *end;
-  uint64_t v = strtoull(s, &end, 0);
-  switch (*end) {
-  case 'G': v <<= 10; /* fall through */
-  case 'M': v <<= 10; /* fall through */
-  case 'K': v <<= 10;
-  }
-  return v;
-}
+#include "size_arg.h"
+
 
 static double now(void) { return omp_get_wtime(); }
 

@@ -504,10 +504,14 @@ int fclose(FILE *stream) {
 
 /* ---- reading ---- */
 
-size_t fread(void *restrict p, size_t size, size_t n, FILE *restrict stream) {
+/* size * n, saturated: more than any transfer can move, so it stops short. */
+static size_t request_bytes(size_t size, size_t n) {
   size_t bytes;
-  if (__builtin_mul_overflow(size, n, &bytes))
-    bytes = (size_t)-1;
+  return __builtin_mul_overflow(size, n, &bytes) ? (size_t)-1 : bytes;
+}
+
+size_t fread(void *restrict p, size_t size, size_t n, FILE *restrict stream) {
+  size_t bytes = request_bytes(size, n);
   if (bytes == 0)
     return 0;
   const struct oiu_channel *ch;
@@ -597,9 +601,7 @@ char *fgets(char *restrict s, int n, FILE *restrict stream) {
 /* ---- writing: device streams (stdio.c keeps stdout and stderr) ---- */
 
 size_t oiu_file_write(void *stream, const void *p, size_t size, size_t n) {
-  size_t bytes;
-  if (__builtin_mul_overflow(size, n, &bytes))
-    bytes = (size_t)-1;
+  size_t bytes = request_bytes(size, n);
   if (bytes == 0)
     return 0;
   const struct oiu_channel *ch;

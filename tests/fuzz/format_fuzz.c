@@ -23,6 +23,7 @@
 #include <wchar.h>
 
 #include "format.h"
+#include "format_snprintf.h"
 
 #define OUT 4096
 
@@ -72,16 +73,6 @@ static enum kind kind_of(const char *len, char conv) {
   }
 }
 
-static int ours(char *buf, size_t n, const char *fmt, ...) {
-  oiu_sink s = {buf, n ? n - 1 : 0, 0, 0, NULL, 0};
-  va_list ap;
-  va_start(ap, fmt);
-  int r = oiu_vformat(&s, fmt, ap);
-  va_end(ap);
-  if (n)
-    buf[s.len] = 0;
-  return r;
-}
 
 struct chunked {
   oiu_sink s;
@@ -192,7 +183,7 @@ static void check_piece(const char *fmt, int nstar, int w, int p, enum kind k, s
   errno = 0;
   int rg = run(theirs, g, fmt, nstar, w, p, k, a, &gn);
   int eg = errno;
-  int rm = run(ours, m, fmt, nstar, w, p, k, a, &mn);
+  int rm = run(format_snprintf, m, fmt, nstar, w, p, k, a, &mn);
   int rc = run(ours_chunked, c, fmt, nstar, w, p, k, a, &cn);
   int ok;
   if (rg < 0)
@@ -210,7 +201,7 @@ static void check_piece(const char *fmt, int nstar, int w, int p, enum kind k, s
   struct args used = *a;
   char dummy[OUT];
   long long n = 0;
-  run(ours, dummy, fmt, nstar, w, p, k, &used, &n);
+  run(format_snprintf, dummy, fmt, nstar, w, p, k, &used, &n);
   *a = used;
 }
 

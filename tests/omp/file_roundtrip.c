@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "size_arg.h"
+
 #pragma omp declare target
 static inline unsigned char pattern(uint64_t i, uint64_t seed) {
   uint64_t x = (i + 1) * 0x9e3779b97f4a7c15ull ^ seed;
@@ -27,16 +29,6 @@ static inline unsigned char pattern(uint64_t i, uint64_t seed) {
 }
 #pragma omp end declare target
 
-static uint64_t parse_size(const char *s) {
-  char *end;
-  uint64_t v = strtoull(s, &end, 0);
-  switch (*end) {
-  case 'G': v <<= 10; /* fall through */
-  case 'M': v <<= 10; /* fall through */
-  case 'K': v <<= 10;
-  }
-  return v;
-}
 
 static int bad;
 #define CHECK(cond, ...)                                                                      \

@@ -26,6 +26,7 @@
 
 #include "../../device-rtl/format.h"
 #include "../common/fmt_cases.h"
+#include "../common/format_snprintf.h"
 
 #define BUFSZ 4096
 
@@ -39,18 +40,6 @@ static int glibc_236;
 static int (*volatile sys_snprintf)(char *, size_t, const char *, ...) =
     snprintf;
 
-/* snprintf through oiu_vformat; errors come back as -errno. */
-static int my_snprintf(char *buf, size_t n, const char *fmt, ...)
-{
-  oiu_sink s = { buf, n ? n - 1 : 0, 0, 0, NULL, 0 };
-  va_list ap;
-  va_start(ap, fmt);
-  int r = oiu_vformat(&s, fmt, ap);
-  va_end(ap);
-  if (n)
-    buf[s.len] = 0;
-  return r;
-}
 
 /* A sink with an 8-byte chunk whose flush appends to a big buffer. */
 typedef struct chunked {
@@ -72,7 +61,7 @@ static int chunk_flush(oiu_sink *s)
   return 0;
 }
 
-/* Same contract as my_snprintf, but every byte goes through chunk_flush. */
+/* Same contract as format_snprintf, but every byte goes through chunk_flush. */
 static int my_snprintf_chunked(char *buf, size_t n, const char *fmt, ...)
 {
   chunked c = { { 0 }, { 0 }, buf, n ? n - 1 : 0, 0 };
@@ -140,13 +129,13 @@ static void run_case(unsigned long long seed)
   int eg = errno;
   snprintf(what, sizeof what, "seed %llu fmt \"%s\" kind %d", seed, c.fmt,
            c.kind);
-  int rm = fmt_case_call(&c, my_snprintf, m, 2048);
+  int rm = fmt_case_call(&c, format_snprintf, m, 2048);
   check(what, g, rg, eg, m, rm, 2048);
   strcat(what, " (flush path)");
   rm = fmt_case_call(&c, my_snprintf_chunked, m, 2048);
   check(what, g, rg, eg, m, rm, 2048);
   /* Truncation: a short buffer must hold a prefix and count it all. */
-  rm = fmt_case_call(&c, my_snprintf, m, 7);
+  rm = fmt_case_call(&c, format_snprintf, m, 7);
   strcat(what, " (7-byte buffer)");
   check(what, g, rg, eg, m, rm, 7);
 }
@@ -159,7 +148,7 @@ static void run_case(unsigned long long seed)
     errno = 0;                                                              \
     int rg_ = sys_snprintf(g_, sizeof g_, __VA_ARGS__);                         \
     int eg_ = errno;                                                        \
-    int rm_ = my_snprintf(m_, sizeof m_, __VA_ARGS__);                      \
+    int rm_ = format_snprintf(m_, sizeof m_, __VA_ARGS__);                      \
     check("line " EDGE_STR(__LINE__) ": " #__VA_ARGS__, g_, rg_, eg_, m_,   \
           rm_, sizeof g_);                                                  \
     rm_ = my_snprintf_chunked(m_, sizeof m_, __VA_ARGS__);                  \
@@ -182,7 +171,7 @@ static void edge_count(void)
   intmax_t gj = 1, mj = 2;
   int rg = sys_snprintf(g, sizeof g, "ab%ncd%hhnef%hngh%lnij%llnk%znl%jnm", &gi,
                     &gc, &gs, &gl, &gll, &gz, &gj);
-  int rm = my_snprintf(m, sizeof m, "ab%ncd%hhnef%hngh%lnij%llnk%znl%jnm",
+  int rm = format_snprintf(m, sizeof m, "ab%ncd%hhnef%hngh%lnij%llnk%znl%jnm",
                        &mi, &mc, &ms, &ml, &mll, &mz, &mj);
   check("%n family", g, rg, 0, m, rm, sizeof g);
   n_cases++;
@@ -195,7 +184,7 @@ static void edge_count(void)
   }
   gl = ml = -7;
   rg = sys_snprintf(g, sizeof g, "xyz%Ln", &gl);
-  rm = my_snprintf(m, sizeof m, "xyz%Ln", &ml);
+  rm = format_snprintf(m, sizeof m, "xyz%Ln", &ml);
   check("%Ln", g, rg, 0, m, rm, sizeof g);
   n_cases++;
   if (gl != ml) {
@@ -231,7 +220,7 @@ static void edge_sink(void)
 {
   char chunk[4];
   oiu_sink s = { chunk, sizeof chunk, 0, 0, fail_flush, 0 };
-  expect("snprintf(NULL, 0)", my_snprintf(NULL, 0, "%s%d", "xy", 42), 4);
+  expect("snprintf(NULL, 0)", format_snprintf(NULL, 0, "%s%d", "xy", 42), 4);
   expect("failing flush: return", call_vformat(&s, "%s", "hello"), -5);
   expect("failing flush: err", s.err, -5);
   expect("failing flush: len", (long long)s.len, 4);
