@@ -50,7 +50,9 @@ static void wait_space(const struct oiu_channel *ch, int k, uint64_t end) {
   struct oiu_stream_local *l = local_of(ch, k);
   /* Pairs with the release max below (by whichever writer read the host's value). */
   uint64_t flushed = __scoped_atomic_load_n(&l->flushed_hint, __ATOMIC_ACQUIRE, OIU_DEV);
-  for (uint32_t round = 0; end - flushed > ch->ring_size; round++) {
+  /* end may be below flushed: a group reserving nothing (the first round of a
+   * long message) can find the ring written past its position. */
+  for (uint32_t round = 0; end > flushed && end - flushed > ch->ring_size; round++) {
     oiu_pause(round);
     /* Pairs with the host's release after the write completed: that space is free. */
     flushed = oiu_load_acquire64(&shared_of(ch, k)->flushed, 1);
