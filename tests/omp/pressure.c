@@ -31,11 +31,7 @@ int main(int argc, char **argv) {
 #pragma omp atomic
       ran++;
       for (int k = 0; k < K; k++) {
-        char expect[160];
-        int len = snprintf(expect, sizeof expect, LINE_FMT, LINE_ARGS(t, m, k));
-        int r = to_stderr ? fprintf(stderr, LINE_FMT, LINE_ARGS(t, m, k))
-                          : printf(LINE_FMT, LINE_ARGS(t, m, k));
-        if (r != len) {
+        if (print_line_checked(t, m, k, to_stderr)) {
 #pragma omp atomic
           bad++;
         }
