@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device global through which the host publishes a device's channel.
- * Declared for host and device: the plugin finds the host copy by name and
- * writes the device copy with omp_target_memcpy (plugin/publish.c).
+ * The device global through which the host publishes a device's channel: a
+ * copy of the region's header in device memory (channel.h). Declared for host
+ * and device: the plugin finds the host copy by name and writes the device
+ * copy with omp_target_memcpy (plugin/tool.c).
  */
 #include "rtl.h"
 
 #pragma omp declare target
 /* Default visibility: the host plugin looks it up by name in the device image. */
-__attribute__((visibility("default"))) void *__oiu_channel;
+__attribute__((visibility("default"))) struct oiu_channel __oiu_channel;
 #pragma omp end declare target
 
 OIU_DEVICE_BEGIN
 const struct oiu_channel *oiu_channel(void) {
   /* Written by the host before the first kernel of this device runs; never changes after. */
-  const struct oiu_channel *ch = (const struct oiu_channel *)__oiu_channel;
-  return ch && ch->magic == OIU_CHANNEL_MAGIC ? ch : NULL;
+  return __oiu_channel.magic == OIU_CHANNEL_MAGIC ? &__oiu_channel : NULL;
 }
 OIU_DEVICE_END

@@ -29,7 +29,6 @@
 
 OIU_DEVICE_BEGIN
 
-#define AT(ch, off, type) ((type *)((char *)(ch) + (off)))
 
 #define OIU_FILE_MAGIC 0x454c4946u /* "FILE": the entry is an open stream */
 #define OIU_FILE_OPENING 1u        /* taken by fopen, not open yet */
@@ -134,7 +133,7 @@ static struct oiu_file *usable(void *stream, const struct oiu_channel **ch) {
 /* ---- the stream's buffer and descriptor ---- */
 
 static char *buf_of(const struct oiu_channel *ch, const struct oiu_file *f) {
-  return AT(ch, ch->fbufs_off, char) + (uint64_t)f->index * ch->fbuf_size;
+  return OIU_SHARED(ch, ch->fbufs_off, char) + (uint64_t)f->index * ch->fbuf_size;
 }
 static int32_t cell_of(const struct oiu_channel *ch, const struct oiu_file *f) {
   return (int32_t)oiu_fbuf_cell(ch, f->index);

@@ -19,7 +19,7 @@ void oiu_host_doorbell(const struct oiu_channel *ch) {
    * at the rings (progress.c). Either it sees what we published before this
    * fence, or we see it waiting and wake it. */
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (!__atomic_load_n(&ch->host_waiting, __ATOMIC_RELAXED))
+  if (!__atomic_load_n(&oiu_live_header(ch)->host_waiting, __ATOMIC_RELAXED))
     return; /* awake: it looks at the rings again before it sleeps */
   uint64_t one = 1;
   /* The system call itself: write() in this image is the device library's (posix.c). */

@@ -21,9 +21,6 @@
 
 OIU_DEVICE_BEGIN
 
-#define AT(ch, off, type) ((type *)((char *)(ch) + (off)))
-#define LOCAL(ch, off, type) ((type *)((char *)(uintptr_t)(ch)->local_addr + (off)))
-
 void oiu_set_errno(int e) { *__errno_location() = e; }
 
 /* ---- addresses ---- */
@@ -31,7 +28,7 @@ void oiu_set_errno(int e) { *__errno_location() = e; }
 uint64_t oiu_kernel_addr(const struct oiu_channel *ch, const void *p, uint64_t n) {
 #if OIU_GPU
   /* Only the shared region has a host address device code knows. */
-  uintptr_t base = (uintptr_t)ch, q = (uintptr_t)p;
+  uintptr_t base = (uintptr_t)ch->region_addr, q = (uintptr_t)p;
   if (q >= base && q - base <= ch->size && n <= ch->size - (q - base))
     return ch->host_addr + (q - base);
   return 0;
@@ -114,12 +111,12 @@ void oiu_copy_from_stage(char *d, const char *stage, uint64_t n) { __builtin_mem
 /* ---- bulk chunks: taken one at a time, never waited for while holding others ---- */
 
 static char *chunk_data(const struct oiu_channel *ch, uint32_t c) {
-  return AT(ch, ch->chunks_off, char) + (uint64_t)c * ch->chunk_size;
+  return OIU_SHARED(ch, ch->chunks_off, char) + (uint64_t)c * ch->chunk_size;
 }
 
 /* One pass over the pool; returns a chunk index or -1. */
 static int32_t chunk_try_take(const struct oiu_channel *ch, uint32_t start) {
-  uint32_t *state = LOCAL(ch, ch->chunk_state_off, uint32_t);
+  uint32_t *state = OIU_LOCAL(ch, ch->chunk_state_off, uint32_t);
   for (uint32_t i = 0; i < ch->nchunks; i++) {
     uint32_t c = (start + i) % ch->nchunks;
     /* Pairs with the release in chunk_give: the last owner's requests are done. */
@@ -132,15 +129,15 @@ static int32_t chunk_try_take(const struct oiu_channel *ch, uint32_t start) {
 
 static void chunk_give(const struct oiu_channel *ch, uint32_t c) {
   /* Pairs with chunk_try_take's acquire: our requests on it are complete. */
-  oiu_store_release(&LOCAL(ch, ch->chunk_state_off, uint32_t)[c], OIU_GROUP_FREE, 0);
+  oiu_store_release(&OIU_LOCAL(ch, ch->chunk_state_off, uint32_t)[c], OIU_GROUP_FREE, 0);
 }
 
 /* ---- host calls ---- */
 
 int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, const struct oiu_hostcall_args *a,
                      int64_t *res2) {
-  uint32_t *owner = LOCAL(ch, ch->hostcall_owner_off, uint32_t);
-  struct oiu_hostcall *calls = AT(ch, ch->hostcalls_off, struct oiu_hostcall);
+  uint32_t *owner = OIU_LOCAL(ch, ch->hostcall_owner_off, uint32_t);
+  struct oiu_hostcall *calls = OIU_SHARED(ch, ch->hostcalls_off, struct oiu_hostcall);
   uint32_t start = (uint32_t)a->fd * 7u + oiu_lane_id();
   int32_t mine = -1;
   uint32_t want = 0;
@@ -215,7 +212,7 @@ static void stage_copy(struct engine *g, uint32_t op, char *stage, char *buf, ui
   /* Small pieces: a host round trip (tens of us) costs more than copying. */
   if (g->by_host && n >= OIU_COPY_ENGINE_MIN) {
     struct oiu_hostcall_args a = {.fd = -1, .arg = (int64_t)n, .addr = (uint64_t)(uintptr_t)buf,
-                                  .addr2 = (uint64_t)(stage - (char *)g->ch)};
+                                  .addr2 = (uint64_t)(stage - OIU_SHARED(g->ch, 0, char))};
     if (oiu_hostcall(g->ch, op, &a, NULL) == 0)
       return;
     g->by_host = false;

@@ -12,16 +12,12 @@
 
 OIU_DEVICE_BEGIN
 
-/* Shared region (host, kernel, device) and device-local block. */
-#define AT(ch, off, type) ((type *)((char *)(ch) + (off)))
-#define LOCAL(ch, off, type) ((type *)((char *)(uintptr_t)(ch)->local_addr + (off)))
-
 static struct oiu_dstate *dstate(const struct oiu_channel *ch) {
-  return LOCAL(ch, ch->dstate_off, struct oiu_dstate);
+  return OIU_LOCAL(ch, ch->dstate_off, struct oiu_dstate);
 }
 
 char *oiu_slot_data(const struct oiu_channel *ch, uint32_t slot) {
-  return AT(ch, ch->staging_off, char) + (uint64_t)slot * ch->slot_size;
+  return OIU_SHARED(ch, ch->staging_off, char) + (uint64_t)slot * ch->slot_size;
 }
 
 uint64_t oiu_slot_host_addr(const struct oiu_channel *ch, uint32_t slot) {
@@ -33,8 +29,8 @@ static void sq_publish(const struct oiu_channel *ch) {
   struct oiu_dstate *d = dstate(ch);
   if (!oiu_cas_acquire(&d->sq_lock, 0, 1))
     return; /* the holder publishes; we retry from our wait loop */
-  uint32_t *ready = LOCAL(ch, ch->sq_ready_off, uint32_t);
-  uint32_t *tailp = AT(ch, ch->sq_tail_off, uint32_t);
+  uint32_t *ready = OIU_LOCAL(ch, ch->sq_ready_off, uint32_t);
+  uint32_t *tailp = OIU_SHARED(ch, ch->sq_tail_off, uint32_t);
   uint32_t start = oiu_load_relaxed(tailp); /* only lock holders store it */
   uint32_t t = start;
   /* Pairs with the producer's release of ready[]: its SQE is complete. */
@@ -53,12 +49,12 @@ static void cq_reap(const struct oiu_channel *ch) {
   struct oiu_dstate *d = dstate(ch);
   if (!oiu_cas_acquire(&d->cq_lock, 0, 1))
     return;
-  uint32_t *headp = AT(ch, ch->cq_head_off, uint32_t);
-  const struct oiu_cqe *cqes = AT(ch, ch->cqes_off, struct oiu_cqe);
-  struct oiu_slot *slots = LOCAL(ch, ch->slots_off, struct oiu_slot);
+  uint32_t *headp = OIU_SHARED(ch, ch->cq_head_off, uint32_t);
+  const struct oiu_cqe *cqes = OIU_SHARED(ch, ch->cqes_off, struct oiu_cqe);
+  struct oiu_slot *slots = OIU_LOCAL(ch, ch->slots_off, struct oiu_slot);
   uint32_t h = oiu_load_relaxed(headp); /* only lock holders store it */
   /* Pairs with the kernel's smp_store_release(cq.tail) after writing CQEs. */
-  uint32_t t = oiu_load_acquire(AT(ch, ch->cq_tail_off, uint32_t), 1);
+  uint32_t t = oiu_load_acquire(OIU_SHARED(ch, ch->cq_tail_off, uint32_t), 1);
   for (; h != t; h++) {
     const struct oiu_cqe *cqe = &cqes[h & ch->cq_mask];
     /* Atomic (uncached) reads: the kernel rewrites these words every lap, and
@@ -92,7 +88,7 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
   uint32_t group = 0;
   if (oiu_is_leader(lanes)) {
     struct oiu_dstate *d = dstate(ch);
-    uint32_t *groups = LOCAL(ch, ch->groups_off, uint32_t);
+    uint32_t *groups = OIU_LOCAL(ch, ch->groups_off, uint32_t);
     for (uint32_t round = 0;; round++) {
       uint32_t start = oiu_fetch_add_relaxed(&d->group_hint, 1);
       uint32_t i = 0;
@@ -117,7 +113,7 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
 void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref) {
   oiu_lane_sync(ref->lanes); /* every lane of the group is done with its slot */
   if (oiu_is_leader(ref->lanes))
-    oiu_store_release(&LOCAL(ch, ch->groups_off, uint32_t)[ref->group], OIU_GROUP_FREE, 0);
+    oiu_store_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], OIU_GROUP_FREE, 0);
 }
 
 /* Reserves one SQ entry per calling lane, only when the ring has room for all. */
@@ -127,7 +123,7 @@ static uint32_t sq_reserve(const struct oiu_channel *ch) {
   uint32_t first = 0;
   if (oiu_is_leader(lanes)) {
     struct oiu_dstate *d = dstate(ch);
-    const uint32_t *headp = AT(ch, ch->sq_head_off, uint32_t);
+    const uint32_t *headp = OIU_SHARED(ch, ch->sq_head_off, uint32_t);
     first = oiu_load_relaxed(&d->sq_reserved);
     for (uint32_t round = 0;; round++) {
       /* Pairs with the kernel's smp_store_release(sq.head): entries below head are consumed. */
@@ -146,20 +142,20 @@ static uint32_t sq_reserve(const struct oiu_channel *ch) {
 }
 
 uint32_t oiu_submit(const struct oiu_channel *ch, uint32_t cell, struct oiu_sqe *sqe) {
-  struct oiu_slot *s = &LOCAL(ch, ch->slots_off, struct oiu_slot)[cell];
+  struct oiu_slot *s = &OIU_LOCAL(ch, ch->slots_off, struct oiu_slot)[cell];
   uint32_t expect = oiu_load_relaxed(&s->seq) + 1; /* no request of ours is in flight */
   sqe->user_data = oiu_user_data(OIU_REQ_IO, cell);
 
   uint32_t idx = sq_reserve(ch);
-  struct oiu_sqe *dst = &AT(ch, ch->sqes_off, struct oiu_sqe)[idx & ch->sq_mask];
+  struct oiu_sqe *dst = &OIU_SHARED(ch, ch->sqes_off, struct oiu_sqe)[idx & ch->sq_mask];
   __builtin_memcpy(dst, sqe, sizeof *sqe);
   /* Pairs with sq_publish's acquire; system scope so the tail store carries it to the kernel. */
-  oiu_store_release(&LOCAL(ch, ch->sq_ready_off, uint32_t)[idx & ch->sq_mask], idx + 1, 1);
+  oiu_store_release(&OIU_LOCAL(ch, ch->sq_ready_off, uint32_t)[idx & ch->sq_mask], idx + 1, 1);
   return expect;
 }
 
 bool oiu_poll(const struct oiu_channel *ch, uint32_t cell, uint32_t expect, int32_t *res) {
-  struct oiu_slot *s = &LOCAL(ch, ch->slots_off, struct oiu_slot)[cell];
+  struct oiu_slot *s = &OIU_LOCAL(ch, ch->slots_off, struct oiu_slot)[cell];
   /* Pairs with cq_reap's release: res holds our CQE's result. */
   if (oiu_load_acquire(&s->seq, 0) != expect)
     return false;
@@ -191,7 +187,7 @@ int oiu_write_slot(const struct oiu_channel *ch, uint32_t slot, int fd, uint32_t
     sqe.addr = oiu_slot_host_addr(ch, slot) + done;
     sqe.len = len - done;
     /* Regular files: append atomically (see channel.h, regular_fd_mask). */
-    if (fd >= 0 && fd < 32 && (oiu_load_relaxed(&ch->regular_fd_mask) & (1u << fd)))
+    if (fd >= 0 && fd < 32 && (oiu_load_relaxed(&oiu_live_header(ch)->regular_fd_mask) & (1u << fd)))
       sqe.op_flags = OIU_RWF_APPEND;
     int32_t res = oiu_submit_wait(ch, slot, &sqe);
     if (res == -OIU_EINTR || res == -OIU_EAGAIN)

@@ -22,8 +22,17 @@
 
 OIU_DEVICE_BEGIN
 
-/* The channel of the device this code runs on, or NULL when the host never published one. */
+/* The channel of the device this code runs on, or NULL when the host never
+ * published one: the device's own copy of the header (channel.h). */
 const struct oiu_channel *oiu_channel(void);
+
+/* Addresses in the shared region and in the device-local block. */
+#define OIU_SHARED(ch, off, type) ((type *)((char *)(uintptr_t)(ch)->region_addr + (off)))
+#define OIU_LOCAL(ch, off, type) ((type *)((char *)(uintptr_t)(ch)->local_addr + (off)))
+/* The header in the region, for the fields the host changes after publishing. */
+static inline const struct oiu_channel *oiu_live_header(const struct oiu_channel *ch) {
+  return OIU_SHARED(ch, 0, const struct oiu_channel);
+}
 
 /* A staging slot owned by the calling lane for the duration of one call. */
 struct oiu_slot_ref {

@@ -21,17 +21,14 @@ OIU_DEVICE_BEGIN
 /* Text up to this long is formatted once, on the device; longer text twice. */
 #define LOCAL_TEXT 256
 
-#define AT(ch, off, type) ((type *)((char *)(ch) + (off)))
-#define LOCAL(ch, off, type) ((type *)((char *)(uintptr_t)(ch)->local_addr + (off)))
-
 static struct oiu_stream_shared *shared_of(const struct oiu_channel *ch, int k) {
-  return &AT(ch, ch->streams_off, struct oiu_stream_shared)[k];
+  return &OIU_SHARED(ch, ch->streams_off, struct oiu_stream_shared)[k];
 }
 static struct oiu_stream_local *local_of(const struct oiu_channel *ch, int k) {
-  return &LOCAL(ch, ch->stream_local_off, struct oiu_stream_local)[k];
+  return &OIU_LOCAL(ch, ch->stream_local_off, struct oiu_stream_local)[k];
 }
 static char *ring_of(const struct oiu_channel *ch, int k) {
-  return AT(ch, ch->rings_off, char) + (uint64_t)k * ch->ring_size;
+  return OIU_SHARED(ch, ch->rings_off, char) + (uint64_t)k * ch->ring_size;
 }
 
 int oiu_stream_mode(const struct oiu_channel *ch, int fd) {

@@ -73,7 +73,8 @@ int oiu_channel_create(struct oiu_device *dev) {
   memset(ch, 0, size); /* the backend zeroed the local block */
   *ch = (struct oiu_channel){
       .version = OIU_CHANNEL_VERSION, .ring_fd = -1, .kick_fd = oiu_kick_fd(),
-      .device_num = (uint32_t)dev->num, .host_addr = (uint64_t)(uintptr_t)ch, .size = size,
+      .device_num = (uint32_t)dev->num, .host_addr = (uint64_t)(uintptr_t)ch,
+      .region_addr = dev->region.device_addr, .size = size,
       .sq_entries = sq, .sq_mask = sq - 1, .cq_entries = cq, .cq_mask = cq - 1,
       .staging_off = staging_off, .local_addr = dev->region.local_addr, .dstate_off = 0,
       .sq_ready_off = ready_off, .slots_off = slots_off, .groups_off = groups_off,

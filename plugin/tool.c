@@ -22,7 +22,7 @@
 #include "internal.h"
 
 /* Host copy of the device global, defined by the device library (device-rtl/channel_var.c). */
-extern void *__oiu_channel __attribute__((weak));
+extern struct oiu_channel __oiu_channel __attribute__((weak));
 
 #define MAX_DEVICES 64
 static struct oiu_device devices[MAX_DEVICES];
@@ -97,8 +97,8 @@ static void publish(struct oiu_device *d) {
   void *dst = omp_get_mapped_ptr(&__oiu_channel, d->num);
   if (!dst)
     return;
-  void *value = (void *)(uintptr_t)d->region.device_addr;
-  if (omp_target_memcpy(dst, &value, sizeof value, 0, 0, d->num, omp_get_initial_device()))
+  /* The whole header, magic included: device code reads its own copy. */
+  if (omp_target_memcpy(dst, d->ch, sizeof *d->ch, 0, 0, d->num, omp_get_initial_device()))
     oiu_warn("device %d: publishing the channel failed", d->num);
   else
     d->published = 1;

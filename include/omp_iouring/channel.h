@@ -12,9 +12,11 @@
  *
  * Addresses: the region is mapped at different addresses for different
  * agents, so everything inside it is an offset from the region start. The
- * device is handed the region through the device global `__oiu_channel`;
- * an SQE's buffer address must be the host virtual address, which is
- * channel.host_addr + offset.
+ * host copies the finished header into the device global `__oiu_channel`
+ * (GPU memory on a GPU): device code reads the read-only fields there, near
+ * and cacheable, instead of across PCIe after every acquire, and reaches the
+ * region through region_addr. An SQE's buffer address must be the host
+ * virtual address, which is host_addr + offset.
  *
  * Region layout (offsets in struct oiu_channel):
  *   header | io_uring rings (SQ/CQ heads, tails, CQEs) | SQE array | staging slots
@@ -31,7 +33,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 4u
+#define OIU_CHANNEL_VERSION 5u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
@@ -193,7 +195,8 @@ struct oiu_stream_local {
 enum oiu_publisher { OIU_PUBLISH_IDLE = 0, OIU_PUBLISH_BUSY = 1, OIU_PUBLISH_AGAIN = 2 };
 
 /* The header at offset 0 of the region. Written by the host before publish;
- * read-only afterwards except regular_fd_mask and host_waiting (host-written). */
+ * read-only afterwards except regular_fd_mask and host_waiting (host-written
+ * later: device code reads those two in the region, never in its copy). */
 struct oiu_channel {
   uint32_t magic;
   uint32_t version;
@@ -202,6 +205,7 @@ struct oiu_channel {
   int32_t kick_fd;        /* eventfd host-target device code writes to wake the host thread */
   uint32_t device_num;
   uint64_t host_addr;     /* host virtual address of this header */
+  uint64_t region_addr;   /* device address of this header (of the region) */
   uint64_t size;          /* bytes in the region */
 
   uint32_t sq_entries, sq_mask;
