@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Lays out one device's shared region (see include/omp_iouring/channel.h) and brings its ring up. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -148,4 +149,6 @@ void oiu_channel_destroy(struct oiu_device *dev) {
     close(dev->ch->ring_fd);
   oiu_mem_free(&dev->region);
   dev->ch = NULL;
+  free(dev->emulator);
+  dev->emulator = NULL;
 }

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -59,31 +61,87 @@ static int32_t execute(const struct oiu_sqe *s) {
   }
 }
 
-unsigned oiu_emulate(struct oiu_channel *ch) {
+/* Posts one CQE; 0 when the CQ is full (the request then waits: backpressure). */
+static int post(struct oiu_channel *ch, uint64_t user_data, int32_t res) {
+  char *base = (char *)ch;
+  uint32_t *cq_tail = (uint32_t *)(base + ch->cq_tail_off);
+  uint32_t t = *cq_tail; /* we are its only writer */
+  /* Completion cells bound in-flight requests to the CQ size, so there is
+   * always room. Pairs with the device reaper's release of cq head. */
+  if (t - __atomic_load_n((uint32_t *)(base + ch->cq_head_off), __ATOMIC_ACQUIRE) >= ch->cq_entries)
+    return 0;
+  struct oiu_cqe *cqes = (struct oiu_cqe *)(base + ch->cqes_off);
+  cqes[t & ch->cq_mask] = (struct oiu_cqe){.user_data = user_data, .res = res};
+  /* Pairs with the device reaper's acquire of cq tail: the CQE is complete. */
+  __atomic_store_n(cq_tail, t + 1, __ATOMIC_RELEASE);
+  return 1;
+}
+
+/*
+ * A read of a pipe, terminal or socket with nothing to read would block this
+ * thread in read(2), and with it every other request, buffered stream and
+ * device it serves (a prompt printed by one device thread while another
+ * waits for the answer would never appear). Such reads are parked and
+ * retried when poll(2) says the descriptor is readable, as io_uring itself
+ * arms a poll instead of blocking.
+ */
+static int would_block(const struct oiu_sqe *s) {
+  if (s->opcode != OIU_OP_READ)
+    return 0;
+  struct pollfd p = {.fd = s->fd, .events = POLLIN};
+  return poll(&p, 1, 0) == 0; /* regular files are always readable; errors go to read(2) */
+}
+
+/* Completes the parked reads whose descriptors became readable; returns how many. */
+static unsigned unpark(struct oiu_device *dev) {
+  struct oiu_emulator *e = dev->emulator;
+  if (!e || !e->nparked)
+    return 0;
+  struct pollfd p[OIU_MAX_PARKED];
+  for (unsigned i = 0; i < e->nparked; i++)
+    p[i] = (struct pollfd){.fd = e->parked[i].fd, .events = POLLIN};
+  if (poll(p, e->nparked, 0) <= 0)
+    return 0;
+  unsigned done = 0;
+  for (unsigned i = 0; i < e->nparked;) {
+    if (!p[i].revents || !post(dev->ch, e->parked[i].user_data, execute(&e->parked[i]))) {
+      i++;
+      continue;
+    }
+    e->nparked--; /* the last one takes its place */
+    e->parked[i] = e->parked[e->nparked];
+    p[i] = p[e->nparked];
+    done++;
+  }
+  return done;
+}
+
+unsigned oiu_emulate(struct oiu_device *dev, unsigned *wait_us) {
+  struct oiu_channel *ch = dev->ch;
   char *base = (char *)ch;
   uint32_t *sq_head = (uint32_t *)(base + ch->sq_head_off);
-  uint32_t *cq_tail = (uint32_t *)(base + ch->cq_tail_off);
   const struct oiu_sqe *sqes = (const struct oiu_sqe *)(base + ch->sqes_off);
-  struct oiu_cqe *cqes = (struct oiu_cqe *)(base + ch->cqes_off);
+  unsigned n = unpark(dev);
   uint32_t head = *sq_head; /* we are its only writer */
   /* Pairs with the device publisher's release of the tail: SQEs are complete. */
   uint32_t tail = __atomic_load_n((uint32_t *)(base + ch->sq_tail_off), __ATOMIC_ACQUIRE);
-  unsigned n = 0;
   for (; head != tail; head++, n++) {
-    uint32_t t = *cq_tail;
-    /* Completion cells bound in-flight requests to the CQ size, so there is always room;
-     * were there none, the SQE waits (backpressure) rather than a CQE being
-     * overwritten. Pairs with the device reaper's release of cq head. */
-    if (t - __atomic_load_n((uint32_t *)(base + ch->cq_head_off), __ATOMIC_ACQUIRE) >=
-        ch->cq_entries)
-      break;
     const struct oiu_sqe *s = &sqes[head & ch->sq_mask];
-    struct oiu_cqe cqe = {.user_data = s->user_data, .res = execute(s)};
-    cqes[t & ch->cq_mask] = cqe;
-    /* Pairs with the device reaper's acquire of cq tail: the CQE is complete. */
-    __atomic_store_n(cq_tail, t + 1, __ATOMIC_RELEASE);
+    if (would_block(s)) {
+      struct oiu_emulator *e = dev->emulator;
+      if (!e && !(e = dev->emulator = calloc(1, sizeof *e)))
+        break; /* no memory: the SQE waits in the ring */
+      if (e->nparked == OIU_MAX_PARKED)
+        break; /* the ring waits until a parked read completes */
+      e->parked[e->nparked++] = *s; /* a copy: the SQE's ring entry is reused */
+    } else if (!post(ch, s->user_data, execute(s))) {
+      break;
+    }
     /* Pairs with the device producer's acquire of sq head: the SQE may be reused. */
     __atomic_store_n(sq_head, head + 1, __ATOMIC_RELEASE);
   }
+  /* Nothing wakes this thread when a parked descriptor becomes readable: look again soon. */
+  if (dev->emulator && dev->emulator->nparked && *wait_us > OIU_PARKED_POLL_US)
+    *wait_us = OIU_PARKED_POLL_US;
   return n;
 }

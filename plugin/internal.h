@@ -73,6 +73,15 @@ struct oiu_device {
   struct oiu_host_stream streams[OIU_NSTREAMS];
   int drain;              /* write every buffered byte now (end of a target region) */
   uint64_t overflow_off;  /* the kernel's CQ-overflow counter in the region, 0: emulated */
+  struct oiu_emulator *emulator; /* emulated mode: parked reads, made on first use */
+};
+
+/* Emulated reads waiting for their descriptor to become readable. */
+#define OIU_MAX_PARKED 64
+#define OIU_PARKED_POLL_US 1000
+struct oiu_emulator {
+  unsigned nparked;
+  struct oiu_sqe parked[OIU_MAX_PARKED];
 };
 
 /* Lays out and initializes the channel in dev->region; sets up io_uring or emulation. */
@@ -84,8 +93,10 @@ int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_of
                     uint64_t *overflow_off);
 /* Emulated rings: same layout, no kernel ring. */
 void oiu_emulated_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off);
-/* Executes published SQEs with plain system calls; returns how many. */
-unsigned oiu_emulate(struct oiu_channel *ch);
+/* Executes published SQEs with plain system calls; returns how many. A read
+ * that would block waits parked (emulate.c); *wait_us drops to
+ * OIU_PARKED_POLL_US while one does. */
+unsigned oiu_emulate(struct oiu_device *dev, unsigned *wait_us);
 
 /* Performs the host calls device code posted (hostcall.c); returns how many. */
 unsigned oiu_hostcall_serve(struct oiu_device *dev);
@@ -94,8 +105,8 @@ unsigned oiu_hostcall_serve(struct oiu_device *dev);
 int oiu_progress_start(void);
 void oiu_progress_add(struct oiu_device *dev);
 void oiu_progress_stop(void);
-/* Serves dev once; returns nonzero if there was work. */
-int oiu_serve(struct oiu_device *dev);
+/* Serves dev's rings once; returns nonzero if there was work. May lower *wait_us. */
+int oiu_serve(struct oiu_device *dev, unsigned *wait_us);
 int oiu_kick_fd(void);
 /* Waits until every byte device code committed to dev's streams is written. */
 void oiu_progress_drain(struct oiu_device *dev);

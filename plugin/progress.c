@@ -51,11 +51,11 @@ static int flush_overflow(struct oiu_device *dev) {
   return 1;
 }
 
-int oiu_serve(struct oiu_device *dev) {
+int oiu_serve(struct oiu_device *dev, unsigned *wait_us) {
   struct oiu_channel *ch = dev->ch;
   switch (ch->mode) {
   case OIU_MODE_EMULATED:
-    return oiu_emulate(ch) != 0;
+    return oiu_emulate(dev, wait_us) != 0;
   case OIU_MODE_ENTER: {
     int flushed = flush_overflow(dev);
     /* Pairs with the device publisher's release of the tail. */
@@ -89,18 +89,14 @@ static void sleep_us(unsigned us) {
   nanosleep(&ts, NULL);
 }
 
-/*
- * One pass over every device: buffered streams first (in emulated mode a
- * device read of a terminal or pipe blocks this thread inside oiu_serve, and
- * a prompt already committed must be out before it), then host calls and rings.
- */
+/* One pass over every device: buffered streams, host calls, rings. */
 static int serve_all(unsigned *wait_us) {
   int work = 0;
   for (int i = 0; i < ndevices; i++) {
     work |= oiu_stream_serve(devices[i], __atomic_load_n(&devices[i]->drain, __ATOMIC_ACQUIRE),
                              wait_us);
     work |= oiu_hostcall_serve(devices[i]) != 0;
-    work |= oiu_serve(devices[i]);
+    work |= oiu_serve(devices[i], wait_us);
   }
   return work;
 }
@@ -223,9 +219,9 @@ void oiu_progress_stop(void) {
   running = 0;
   pthread_mutex_lock(&lock);
   for (int i = 0; i < ndevices; i++) {
-    unsigned wait_us;
+    unsigned wait_us = 0;
     /* Drain: nothing published is left behind, no buffered byte unwritten. */
-    while (oiu_serve(devices[i]) | oiu_stream_serve(devices[i], 1, &wait_us) ||
+    while (oiu_serve(devices[i], &wait_us) | oiu_stream_serve(devices[i], 1, &wait_us) ||
            !oiu_stream_idle(devices[i]))
       ;
   }

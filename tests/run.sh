@@ -14,6 +14,7 @@
 #   run.sh errors WRITE_ERRORS              /dev/full, closed stderr, reader-less pipe: every call fails, the program goes on
 #   run.sh setvbuf SETVBUF_MODES            device setvbuf switches stdout between unbuffered and buffered, as glibc
 #   run.sh stdin FILE_HANDOFF SINK          device code reads stdin (SINK: file or pipe), byte for byte
+#   run.sh prompt FILE_HANDOFF              a device prompt appears while another device thread waits on stdin
 #   run.sh transform EXAMPLE CHECK          the file example on 3 MiB of random values, checked; then a missing input
 set -euo pipefail
 tmp=$(mktemp -d)
@@ -165,6 +166,28 @@ stdin)
   pipe) cat "$tmp/in" | "$1" stdin "$tmp/in" ;;
   *) echo "unknown sink $2" >&2; exit 2 ;;
   esac
+  ;;
+prompt)
+  # The answer is typed only once "ready" is out: if a pending read of the
+  # empty pipe held the host's output back, the program would never get it.
+  mkfifo "$tmp/in"
+  "$1" prompt <"$tmp/in" >"$tmp/out" 2>"$tmp/err" &
+  pid=$!
+  exec 3>"$tmp/in"
+  waited=0
+  until grep -qx ready "$tmp/out"; do
+    [ $waited -lt 300 ] || { echo "prompt: no \"ready\" within 30 s while device code waits on stdin"; kill -9 $pid; exit 1; }
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  echo go >&3
+  exec 3>&-
+  rc=0
+  wait $pid || rc=$?
+  cat "$tmp/err"
+  [ $rc = 0 ] || { cat "$tmp/out"; echo "exit $rc"; exit 1; }
+  [ "$(cat "$tmp/out")" = "$(printf 'ready\ngot: go')" ] || { cat "$tmp/out"; exit 1; }
+  echo "prompt: \"ready\" appeared after $((waited * 100)) ms of waiting; the read got \"go\""
   ;;
 fallback)
   no_uring=$1 err=$2 app=$3 check=$4

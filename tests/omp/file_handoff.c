@@ -8,6 +8,11 @@
  *   file_handoff stdin F    device code reads its stdin (fgets, getc,
  *                           getchar, fread, read, feof), which must be the
  *                           bytes of file F.
+ *   file_handoff prompt     one device thread waits in a read of an empty
+ *                           stdin while another prints and flushes
+ *                           "ready"; the answer is typed only after the
+ *                           prompt appeared, so a read that blocks the
+ *                           host's output never gets one.
  *   file_handoff misuse     a closed FILE, NULL, a host FILE*, more streams
  *                           than the pool holds, fdopen of a bad descriptor
  *                           or mode: each call fails the documented way.
@@ -126,6 +131,43 @@ static int from_stdin(const char *ref) {
   return bad != 0;
 }
 
+/* A prompt while another thread waits for input (run.sh prompt types "go"). */
+static int prompt(void) {
+  char got[64] = {0};
+  long r = -1, nthreads = 0;
+#pragma omp target map(from : got, r, nthreads)
+  {
+    int reading = 0;
+    /* The reader and the printer in different warps/wavefronts (threads 0
+     * and 64): lanes of one would run the two branches one after the other. */
+#pragma omp parallel num_threads(128) shared(reading)
+    {
+      int me = omp_get_thread_num(), printer = omp_get_num_threads() - 1;
+      if (me == 0) {
+        nthreads = omp_get_num_threads();
+#pragma omp atomic write
+        reading = 1;
+        r = fgets(got, sizeof got, stdin) != NULL;
+      } else if (me == printer) {
+        int seen = 0;
+        while (!seen) {
+#pragma omp atomic read
+          seen = reading;
+        }
+        double t0 = omp_get_wtime();
+        while (omp_get_wtime() - t0 < 0.2)
+          ; /* by now the read is in flight */
+        printf("ready\n");
+        fflush(stdout);
+      }
+    }
+  }
+  CHECK(nthreads > 64, "prompt: %ld threads, the test needs reader and printer apart", nthreads);
+  CHECK(r == 1 && !strcmp(got, "go\n"), "prompt: fgets returned %ld, read \"%s\"", r, got);
+  printf("got: %s", got);
+  return bad != 0;
+}
+
 #define POOL 64 /* OIU_MAX_FILES, stdin/stdout/stderr included */
 
 static int misuse(FILE *host_file) {
@@ -205,8 +247,10 @@ int main(int argc, char **argv) {
     return hostfd();
   if (argc > 2 && !strcmp(argv[1], "stdin"))
     return from_stdin(argv[2]);
+  if (argc > 1 && !strcmp(argv[1], "prompt"))
+    return prompt();
   if (argc > 1 && !strcmp(argv[1], "misuse"))
     return misuse(fopen("/dev/null", "w")); /* a host FILE*: device code must not read it */
-  fprintf(stderr, "usage: %s hostfd | stdin FILE | misuse\n", argv[0]);
+  fprintf(stderr, "usage: %s hostfd | stdin FILE | prompt | misuse\n", argv[0]);
   return 2;
 }
