@@ -2,8 +2,9 @@
 /*
  * Buffered device streams (channel.h): a call formats its text on the device,
  * reserves a range of the stream's byte ring (one atomic add per warp),
- * copies the text in and commits the range in reservation order; the host
- * thread writes committed text to the descriptor in large pieces.
+ * copies the text in and commits the range (committed text is the prefix of
+ * the ring whose ranges are all complete; no writer waits for the writers
+ * below it); the host thread writes committed text in large pieces.
  *
  * A message is one contiguous range, so it is never torn; a thread's ranges
  * are reserved in call order, so its lines stay in order. Text longer than
@@ -101,18 +102,81 @@ static void publish(const struct oiu_channel *ch, int k) {
   oiu_doorbell(ch);
 }
 
-/* After every lane copied its text: the range becomes committed, in reservation order. */
+/*
+ * Committing: `committed` moves over ranges in reservation order, but no
+ * writer waits for the ranges below its own. The writer of the range that
+ * starts at `committed` moves it; a writer that finishes early posts its
+ * range in the early-commit table, and whoever moves `committed` to that
+ * range's start takes it and moves on over it (like the SQ tail over ready
+ * entries in ring.c). Both sides store, fence, then look at the other's word,
+ * so at least one of them sees the other (store-buffering, Dekker); the CAS
+ * on the entry's key decides which of them moves on.
+ */
+static bool cas64(uint64_t *p, uint64_t expect, uint64_t want) {
+  return __scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED, OIU_DEV);
+}
+static struct oiu_early_commit *early_of(struct oiu_stream_local *l, uint64_t start) {
+  _Static_assert((OIU_EARLY_COMMITS & (OIU_EARLY_COMMITS - 1)) == 0, "a power of two");
+  return &l->early[(start * 0x9e3779b97f4a7c15ull >> 32) & (OIU_EARLY_COMMITS - 1)];
+}
+
+/* committed == at, moved there by us: takes the posted ranges that follow, then publishes. */
+static void advance(const struct oiu_channel *ch, int k, struct oiu_stream_local *l, uint64_t at) {
+  for (;;) {
+    /* Partner: the fence in commit() between posting a range and reading committed. */
+    __scoped_atomic_thread_fence(__ATOMIC_SEQ_CST, OIU_DEV);
+    struct oiu_early_commit *e = early_of(l, at);
+    /* Pairs with the poster's release of key: len and its text are complete. */
+    if (__scoped_atomic_load_n(&e->key, __ATOMIC_ACQUIRE, OIU_DEV) != at + 2 ||
+        !cas64(&e->key, at + 2, 0))
+      break;
+    at += __scoped_atomic_load_n(&e->len, __ATOMIC_RELAXED, OIU_DEV);
+    /* Only the holder of the range at committed moves it: a plain release.
+     * Pairs with publish's and the next poster's acquire. */
+    oiu_store_release64(&l->committed, at, 0);
+  }
+  publish(ch, k);
+}
+
+/* After every lane copied its text: the group's range [base, base + total) is committed. */
 static void commit(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint64_t base,
                    uint32_t total) {
   oiu_lane_sync(lanes); /* the lanes' copies are done and ordered before the leader's release */
-  if (!oiu_is_leader(lanes))
-    return;
+  if (!oiu_is_leader(lanes) || total == 0)
+    return; /* an empty range is no one's to wait for */
   struct oiu_stream_local *l = local_of(ch, k);
-  /* Pairs with the previous range's release: it is complete. */
-  for (uint32_t round = 0; oiu_load_acquire64(&l->committed, 0) != base; round++)
-    oiu_pause(round);
-  oiu_store_release64(&l->committed, base + total, 0);
-  publish(ch, k);
+  uint64_t end = base + total;
+  /* Next in line: move committed ourselves. Release: our text is in the ring. */
+  if (cas64(&l->committed, base, end)) {
+    advance(ch, k, l, end);
+    return;
+  }
+  struct oiu_early_commit *e = early_of(l, base);
+  if (cas64(&e->key, 0, 1)) {
+    __scoped_atomic_store_n(&e->len, total, __ATOMIC_RELAXED, OIU_DEV);
+    /* Pairs with advance's acquire of key: len and our text are complete. */
+    __scoped_atomic_store_n(&e->key, base + 2, __ATOMIC_RELEASE, OIU_DEV);
+    /* Partner: the fence in advance() between moving committed and reading keys. */
+    __scoped_atomic_thread_fence(__ATOMIC_SEQ_CST, OIU_DEV);
+    /* committed reached base before the advancer could see our entry: take it back and move on. */
+    if (oiu_load_acquire64(&l->committed, 0) == base && cas64(&e->key, base + 2, 0) &&
+        cas64(&l->committed, base, end))
+      advance(ch, k, l, end);
+    return;
+  }
+  /* Our entry is taken by another early range (rare): wait our turn. Waits
+   * are proportional to the bytes still ahead, so writers far back poll the
+   * shared word seldom and the next in line soon. */
+  for (uint32_t round = 0;; round++) {
+    uint64_t c = oiu_load_acquire64(&l->committed, 0);
+    if (c == base && cas64(&l->committed, base, end))
+      break;
+    uint64_t ahead = base - c; /* c <= base: committed never passes a range not yet committed */
+    uint32_t least = ahead < 4096 ? 0 : ahead < 65536 ? 3 : 7;
+    oiu_pause(round > least ? round : least);
+  }
+  advance(ch, k, l, end);
 }
 
 /* ---- message text into the ring ---- */

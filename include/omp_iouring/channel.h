@@ -156,8 +156,10 @@ struct oiu_dstate {
 /*
  * Buffered streams: stdout's text (and stderr's, when asked) goes into a byte
  * ring in the shared region instead of one write per call. Writers reserve a
- * range (one atomic add per warp), copy their messages in, and commit the
- * ranges in reservation order; the host thread writes the committed bytes to
+ * range (one atomic add per warp), copy their messages in, and commit them:
+ * `committed` is the end of the prefix whose ranges are all complete, and a
+ * writer that finishes before the ranges below its own posts its range and
+ * goes on (struct oiu_early_commit); the host thread writes the committed bytes to
  * the descriptor in large pieces and hands the space back. Positions are
  * byte counts since the channel was made; ring offset = position % ring_size.
  */
@@ -179,11 +181,23 @@ struct oiu_stream_shared {
   uint64_t pad1[7];
 };
 
+/*
+ * A range whose writers finished before the ranges below it: it waits here,
+ * keyed by its start, for whoever moves `committed` up to that start, so no
+ * writer ever waits for a slower (or, on CPUs, descheduled) predecessor.
+ * key: 0 free, 1 being filled, start + 2 posted.
+ */
+struct oiu_early_commit {
+  uint64_t key;
+  uint64_t len;
+};
+#define OIU_EARLY_COMMITS 1024u /* a power of two */
+
 /* Device-local half of a stream. */
 struct oiu_stream_local {
   uint64_t reserved;     /* next position handed to a writer */
   uint64_t pad0[7];
-  uint64_t committed;    /* writers advance it in reservation order */
+  uint64_t committed;    /* moved over complete ranges in reservation order */
   uint64_t pad1[7];
   uint32_t publisher;    /* enum oiu_publisher: who copies committed to the host */
   uint32_t mode;         /* enum oiu_buffering; the host's choice, setvbuf may change it */
@@ -191,6 +205,7 @@ struct oiu_stream_local {
   uint32_t errors_seen;  /* shared.errors already reported by some fflush */
   uint32_t pad3;
   uint64_t pad2[5];
+  struct oiu_early_commit early[OIU_EARLY_COMMITS];
 };
 enum oiu_publisher { OIU_PUBLISH_IDLE = 0, OIU_PUBLISH_BUSY = 1, OIU_PUBLISH_AGAIN = 2 };
 
