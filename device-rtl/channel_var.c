@@ -15,6 +15,8 @@ __attribute__((visibility("default"))) struct oiu_channel __oiu_channel;
 OIU_DEVICE_BEGIN
 const struct oiu_channel *oiu_channel(void) {
   /* Written by the host before the first kernel of this device runs; never changes after. */
-  return __oiu_channel.magic == OIU_CHANNEL_MAGIC ? &__oiu_channel : NULL;
+  /* The host writes the magic last, in a copy of its own (plugin/tool.c). */
+  uint32_t magic = __scoped_atomic_load_n(&__oiu_channel.magic, __ATOMIC_RELAXED, OIU_DEV);
+  return magic == OIU_CHANNEL_MAGIC ? &__oiu_channel : NULL;
 }
 OIU_DEVICE_END

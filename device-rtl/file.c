@@ -228,6 +228,10 @@ static int underflow(const struct oiu_channel *ch, struct oiu_file *f) {
   }
   f->rend = (uint32_t)r;
   f->flags |= F_READING;
+  /* Pairs with the kernel's write of the buffer, which its CQE (acquired at
+   * system scope by the reaper) says is complete. Once per refill, not per
+   * byte: later readers of these bytes come after us through f's lock. */
+  __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_SYS);
   return 0;
 }
 
@@ -527,8 +531,6 @@ static int getc_locked(const struct oiu_channel *ch, struct oiu_file *f) {
     if (underflow(ch, f))
       return EOF;
   }
-  /* Pairs with the kernel's write of the buffer (underflow saw its CQE). */
-  __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_SYS);
   return (unsigned char)((volatile char *)buf_of(ch, f))[f->rpos++];
 }
 
@@ -554,7 +556,6 @@ static uint64_t getline_locked(const struct oiu_channel *ch, struct oiu_file *f,
       if (underflow(ch, f))
         break;
     }
-    __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_SYS); /* as in getc_locked */
     const volatile char *b = buf_of(ch, f);
     uint32_t end = f->rend;
     if (end - f->rpos > n - got)

@@ -3,8 +3,8 @@
  * Buffered device streams (channel.h): a call formats its text on the device,
  * reserves a range of the stream's byte ring (one atomic add per warp),
  * copies the text in and commits the range (committed text is the prefix of
- * the ring whose ranges are all complete; no writer waits for the writers
- * below it); the host thread writes committed text in large pieces.
+ * the ring whose ranges are all complete; a writer seldom waits for the
+ * writers below it); the host thread writes committed text in large pieces.
  *
  * A message is one contiguous range, so it is never torn; a thread's ranges
  * are reserved in call order, so its lines stay in order. Text longer than
@@ -21,6 +21,15 @@ OIU_DEVICE_BEGIN
 
 /* Text up to this long is formatted once, on the device; longer text twice. */
 #define LOCAL_TEXT 256
+
+/* The stress test (tests/unit/stream_stress.c) builds this file for the host
+ * with hooks that yield or sleep in the protocol's windows; nothing otherwise. */
+#ifdef OIU_STRESS_HOOKS
+void oiu_race_point(void);
+#define RACE_POINT() oiu_race_point()
+#else
+#define RACE_POINT() ((void)0)
+#endif
 
 static struct oiu_stream_shared *shared_of(const struct oiu_channel *ch, int k) {
   return &OIU_SHARED(ch, ch->streams_off, struct oiu_stream_shared)[k];
@@ -66,6 +75,7 @@ static uint64_t reserve(const struct oiu_channel *ch, int k, oiu_lanes lanes, ui
   uint64_t base = 0;
   if (oiu_is_leader(lanes)) {
     base = oiu_fetch_add64(&local_of(ch, k)->reserved, total);
+    RACE_POINT();
     wait_space(ch, k, base + total);
   }
   base = oiu_broadcast64(lanes, base);
@@ -103,8 +113,9 @@ static void publish(const struct oiu_channel *ch, int k) {
 }
 
 /*
- * Committing: `committed` moves over ranges in reservation order, but no
- * writer waits for the ranges below its own. The writer of the range that
+ * Committing: `committed` moves over ranges in reservation order, but a
+ * writer does not wait for the ranges below its own (unless its table entry
+ * is taken by another early range: then it waits its turn). The writer of the range that
  * starts at `committed` moves it; a writer that finishes early posts its
  * range in the early-commit table, and whoever moves `committed` to that
  * range's start takes it and moves on over it (like the SQ tail over ready
@@ -128,10 +139,17 @@ static void advance(const struct oiu_channel *ch, int k, struct oiu_stream_local
     __scoped_atomic_thread_fence(__ATOMIC_SEQ_CST, OIU_DEV);
     struct oiu_early_commit *e = early_of(l, at);
     /* Pairs with the poster's release of key: len and its text are complete. */
-    if (__scoped_atomic_load_n(&e->key, __ATOMIC_ACQUIRE, OIU_DEV) != at + 2 ||
-        !cas64(&e->key, at + 2, 0))
+    if (__scoped_atomic_load_n(&e->key, __ATOMIC_ACQUIRE, OIU_DEV) != at + 2)
       break;
-    at += __scoped_atomic_load_n(&e->len, __ATOMIC_RELAXED, OIU_DEV);
+    /* len before the CAS frees the entry: a later poster may refill it at
+     * once. Key at + 2 is written once (range starts are unique), so if the
+     * CAS succeeds, len is still that range's. */
+    uint64_t len = __scoped_atomic_load_n(&e->len, __ATOMIC_RELAXED, OIU_DEV);
+    RACE_POINT();
+    if (!cas64(&e->key, at + 2, 0))
+      break;
+    RACE_POINT();
+    at += len;
     /* Only the holder of the range at committed moves it: a plain release.
      * Pairs with publish's and the next poster's acquire. */
     oiu_store_release64(&l->committed, at, 0);
@@ -152,11 +170,14 @@ static void commit(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint64_
     advance(ch, k, l, end);
     return;
   }
+  RACE_POINT();
   struct oiu_early_commit *e = early_of(l, base);
   if (cas64(&e->key, 0, 1)) {
+    RACE_POINT();
     __scoped_atomic_store_n(&e->len, total, __ATOMIC_RELAXED, OIU_DEV);
     /* Pairs with advance's acquire of key: len and our text are complete. */
     __scoped_atomic_store_n(&e->key, base + 2, __ATOMIC_RELEASE, OIU_DEV);
+    RACE_POINT();
     /* Partner: the fence in advance() between moving committed and reading keys. */
     __scoped_atomic_thread_fence(__ATOMIC_SEQ_CST, OIU_DEV);
     /* committed reached base before the advancer could see our entry: take it back and move on. */
@@ -213,6 +234,7 @@ static void ring_put(struct ring_text *t, const char *p, uint64_t n) {
     uint64_t r = (t->pos + i - t->skip) & t->mask;
     uint64_t k = to - i < t->mask + 1 - r ? to - i : t->mask + 1 - r; /* up to the ring's end */
     copy_out(t->ring + r, p + (i - t->at), k);
+    RACE_POINT();
     i += k;
   }
   t->at += n;

@@ -81,11 +81,15 @@ static inline oiu_lanes oiu_active_lanes(void) { return __gpu_lane_mask(); }
 static inline uint32_t oiu_lane_id(void) { return __gpu_lane_id(); }
 static inline uint32_t oiu_group_width(void) { return __gpu_num_lanes(); }
 static inline bool oiu_is_leader(oiu_lanes m) { return __gpu_is_first_in_lane(m); }
+/* The value of m's first lane, for the lanes of m. A shuffle: on AMDGPU
+ * __gpu_read_first_lane_* is readfirstlane, which ignores m and reads the
+ * first active lane of the whole wavefront (another group's, when lanes
+ * writing to two streams form two groups). */
 static inline uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) {
-  return __gpu_read_first_lane_u32(m, v);
+  return __gpu_shuffle_idx_u32(m, (uint32_t)__builtin_ctzll(m), v, __gpu_num_lanes());
 }
 static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) {
-  return __gpu_read_first_lane_u64(m, v);
+  return (uint64_t)oiu_broadcast(m, (uint32_t)(v >> 32)) << 32 | oiu_broadcast(m, (uint32_t)v);
 }
 /* Number of active lanes below this one: its rank among the callers. */
 static inline uint32_t oiu_lane_rank(oiu_lanes m) {

@@ -97,8 +97,14 @@ static void publish(struct oiu_device *d) {
   void *dst = omp_get_mapped_ptr(&__oiu_channel, d->num);
   if (!dst)
     return;
-  /* The whole header, magic included: device code reads its own copy. */
-  if (omp_target_memcpy(dst, d->ch, sizeof *d->ch, 0, 0, d->num, omp_get_initial_device()))
+  /* Device code reads its own copy of the header. The magic goes last, in a
+   * copy of its own: a kernel already running (of another host thread) must
+   * not see it before the fields it guards. */
+  struct oiu_channel header = *d->ch;
+  header.magic = 0;
+  int host = omp_get_initial_device();
+  if (omp_target_memcpy(dst, &header, sizeof header, 0, 0, d->num, host) ||
+      omp_target_memcpy(dst, &d->ch->magic, sizeof d->ch->magic, 0, 0, d->num, host))
     oiu_warn("device %d: publishing the channel failed", d->num);
   else
     d->published = 1;
@@ -130,7 +136,7 @@ static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int nu
     return;
   }
   if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE)) {
-    d->ch->regular_fd_mask = regular_fds();
+    __atomic_store_n(&d->ch->regular_fd_mask, regular_fds(), __ATOMIC_RELAXED);
     return;
   }
   pthread_mutex_lock(&lock);
@@ -141,7 +147,7 @@ static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int nu
   }
   publish(d);
   if (d->ch)
-    d->ch->regular_fd_mask = regular_fds();
+    __atomic_store_n(&d->ch->regular_fd_mask, regular_fds(), __ATOMIC_RELAXED);
   pthread_mutex_unlock(&lock);
 }
 
