@@ -191,7 +191,7 @@ struct oiu_early_commit {
   uint64_t key;
   uint64_t len;
 };
-#define OIU_EARLY_COMMITS 1024u /* a power of two */
+#define OIU_EARLY_COMMITS 4096u /* a power of two; 64 KiB of device memory per stream */
 
 /* Device-local half of a stream. */
 struct oiu_stream_local {
