@@ -114,8 +114,8 @@ static void publish(const struct oiu_channel *ch, int k) {
 
 /*
  * Committing: `committed` moves over ranges in reservation order, but a
- * writer does not wait for the ranges below its own (unless its table entry
- * is taken by another early range: then it waits its turn). The writer of the range that
+ * writer does not wait for the ranges below its own (unless its bucket of
+ * the table is full of other early ranges: then it waits its turn). The writer of the range that
  * starts at `committed` moves it; a writer that finishes early posts its
  * range in the early-commit table, and whoever moves `committed` to that
  * range's start takes it and moves on over it (like the SQ tail over ready
@@ -127,9 +127,30 @@ static bool cas64(uint64_t *p, uint64_t expect, uint64_t want) {
   return __scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQ_REL,
                                             __ATOMIC_RELAXED, OIU_DEV);
 }
-static struct oiu_early_commit *early_of(struct oiu_stream_local *l, uint64_t start) {
+/* A range's entry is one of the EARLY_WAYS entries (one cache line) of its bucket. */
+#define EARLY_WAYS 4u
+static struct oiu_early_commit *bucket_of(struct oiu_stream_local *l, uint64_t start) {
   _Static_assert((OIU_EARLY_COMMITS & (OIU_EARLY_COMMITS - 1)) == 0, "a power of two");
-  return &l->early[(start * 0x9e3779b97f4a7c15ull >> 32) & (OIU_EARLY_COMMITS - 1)];
+  _Static_assert(EARLY_WAYS * sizeof(struct oiu_early_commit) == 64, "a bucket is a line");
+  uint64_t h = start * 0x9e3779b97f4a7c15ull >> 32;
+  return &l->early[(h * EARLY_WAYS) & (OIU_EARLY_COMMITS - 1)];
+}
+/* Takes a free entry of start's bucket (key 0 -> 1), or NULL when all are taken. */
+static struct oiu_early_commit *take_entry(struct oiu_stream_local *l, uint64_t start) {
+  struct oiu_early_commit *b = bucket_of(l, start);
+  for (uint32_t i = 0; i < EARLY_WAYS; i++)
+    if (cas64(&b[i].key, 0, 1))
+      return &b[i];
+  return NULL;
+}
+/* The entry the range at start is posted in, or NULL. */
+static struct oiu_early_commit *posted_entry(struct oiu_stream_local *l, uint64_t start) {
+  struct oiu_early_commit *b = bucket_of(l, start);
+  for (uint32_t i = 0; i < EARLY_WAYS; i++)
+    /* Pairs with the poster's release of key: len and its text are complete. */
+    if (__scoped_atomic_load_n(&b[i].key, __ATOMIC_ACQUIRE, OIU_DEV) == start + 2)
+      return &b[i];
+  return NULL;
 }
 
 /* committed == at, moved there by us: takes the posted ranges that follow, then publishes. */
@@ -137,9 +158,8 @@ static void advance(const struct oiu_channel *ch, int k, struct oiu_stream_local
   for (;;) {
     /* Partner: the fence in commit() between posting a range and reading committed. */
     __scoped_atomic_thread_fence(__ATOMIC_SEQ_CST, OIU_DEV);
-    struct oiu_early_commit *e = early_of(l, at);
-    /* Pairs with the poster's release of key: len and its text are complete. */
-    if (__scoped_atomic_load_n(&e->key, __ATOMIC_ACQUIRE, OIU_DEV) != at + 2)
+    struct oiu_early_commit *e = posted_entry(l, at);
+    if (!e)
       break;
     /* len before the CAS frees the entry: a later poster may refill it at
      * once. Key at + 2 is written once (range starts are unique), so if the
@@ -171,8 +191,8 @@ static void commit(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint64_
     return;
   }
   RACE_POINT();
-  struct oiu_early_commit *e = early_of(l, base);
-  if (cas64(&e->key, 0, 1)) {
+  struct oiu_early_commit *e = take_entry(l, base);
+  if (e) {
     RACE_POINT();
     __scoped_atomic_store_n(&e->len, total, __ATOMIC_RELAXED, OIU_DEV);
     /* Pairs with advance's acquire of key: len and our text are complete. */
@@ -186,7 +206,7 @@ static void commit(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint64_
       advance(ch, k, l, end);
     return;
   }
-  /* Our entry is taken by another early range (rare): wait our turn. Waits
+  /* Our bucket is full of other early ranges (rare): wait our turn. Waits
    * are proportional to the bytes still ahead, so writers far back poll the
    * shared word seldom and the next in line soon. */
   for (uint32_t round = 0;; round++) {
