@@ -31,7 +31,7 @@ int oiu_config_load(struct oiu_config *c) {
                            .sqpoll_idle_ms = 1000, .poll_max_us = 1000, .buffer = -1,
                            .buffer_size = 8u << 20, .flush_us = 1000, .chunks = 32,
                            .chunk_size = 256u << 10, .file_buffer = 64u << 10,
-                           .copy_engine = 1};
+                           .copy_engine = 0};
   const char *s = getenv("LIBOMPTARGET_INFO");
   c->info = s && strtol(s, NULL, 0) != 0;
   s = getenv("LIBOMPTARGET_IO_URING");
