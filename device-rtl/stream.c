@@ -61,9 +61,17 @@ static void wait_space(const struct oiu_channel *ch, int k, uint64_t end) {
    * long message) can find the ring written past its position. */
   for (uint32_t round = 0; end > flushed && end - flushed > ch->ring_size; round++) {
     oiu_pause(round);
+    /* One waiter at a time reads the host's word across PCIe; the others read
+     * its copy in device memory. A thousand warps polling host memory starved
+     * the bus (H200: 28.8 k lines/s once the ring wrapped, 4.0 M before). */
+    if (!oiu_cas_acquire(&l->space_poller, 0, 1)) {
+      flushed = __scoped_atomic_load_n(&l->flushed_hint, __ATOMIC_ACQUIRE, OIU_DEV);
+      continue;
+    }
     /* Pairs with the host's release after the write completed: that space is free. */
     flushed = oiu_load_acquire64(&shared_of(ch, k)->flushed, 1);
     __scoped_atomic_fetch_max(&l->flushed_hint, flushed, __ATOMIC_RELEASE, OIU_DEV);
+    oiu_store_release(&l->space_poller, 0, 0); /* pairs with the next poller's CAS */
   }
 }
 

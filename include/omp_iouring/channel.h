@@ -203,7 +203,7 @@ struct oiu_stream_local {
   uint32_t mode;         /* enum oiu_buffering; the host's choice, setvbuf may change it */
   uint64_t flushed_hint; /* last flushed value a writer read from the host */
   uint32_t errors_seen;  /* shared.errors already reported by some fflush */
-  uint32_t pad3;
+  uint32_t space_poller; /* 1 while a writer waiting for space reads the host's flushed */
   uint64_t pad2[5];
   struct oiu_early_commit early[OIU_EARLY_COMMITS];
 };
