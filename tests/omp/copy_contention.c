@@ -44,7 +44,8 @@ static void *churn(void *arg) {
 int main(int argc, char **argv) {
   uint64_t n = argc > 1 ? parse_size(argv[1]) : 64u << 20;
   int rounds = argc > 2 ? atoi(argv[2]) : 4;
-  char path[] = "/tmp/oiu_copy_contention_XXXXXX";
+  char path[4096];
+  snprintf(path, sizeof path, "%s/oiu_copy_contention.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   int fd = mkstemp(path);
   if (fd < 0 || n == 0 || rounds < 1) {
     fprintf(stderr, "usage: copy_contention SIZE ROUNDS (and a writable /tmp)\n");
