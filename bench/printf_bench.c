@@ -4,6 +4,10 @@
  * against the toolchain's own device printf (printf_bench_stock).
  *   printf_bench lines TEAMS THREADS LINES [BYTES]  device threads print; stdout is the sink
  *   printf_bench host TEAMS THREADS LINES [BYTES]   the same lines from host threads (glibc)
+ *   printf_bench fputs TEAMS THREADS LINES   the same lines, made by a few integer
+ *                                            divisions and written with fputs: the
+ *                                            stream path without the formatter
+ *   printf_bench format TEAMS THREADS LINES  snprintf only, no output: the formatter alone
  *   printf_bench latency N                   one thread, N printf round trips
  *   printf_bench outlat N                    N lines, each timed until it is in stdout's file
  *   printf_bench idle SECONDS                a target region that prints nothing
@@ -132,6 +136,75 @@ static int lines(int T, int M, int K, int bytes, int on_host) {
   return 0;
 }
 
+#if OIU_BENCH_STDIO
+/* LINE for value id * 0.5 + k, made without the formatter (buf: 64 bytes); returns its length. */
+static int make_line(char *buf, int id, int k) {
+  static const char head[] = "thread ";
+  int n = 0;
+  for (int i = 0; head[i]; i++)
+    buf[n++] = head[i];
+  /* Decimal digits of v at buf + n, most significant first. */
+#define PUT_UINT(v)                                                                                \
+  do {                                                                                             \
+    char d_[12];                                                                                   \
+    int m_ = 0;                                                                                    \
+    unsigned u_ = (unsigned)(v);                                                                   \
+    do                                                                                             \
+      d_[m_++] = (char)('0' + u_ % 10);                                                            \
+    while (u_ /= 10);                                                                              \
+    while (m_)                                                                                     \
+      buf[n++] = d_[--m_];                                                                         \
+  } while (0)
+  PUT_UINT(id);
+  for (const char *p = " line "; *p; p++)
+    buf[n++] = *p;
+  PUT_UINT(k);
+  for (const char *p = " value "; *p; p++)
+    buf[n++] = *p;
+  PUT_UINT(id / 2 + k);
+  for (const char *p = (id & 1) ? ".500000\n" : ".000000\n"; *p; p++)
+    buf[n++] = *p;
+#undef PUT_UINT
+  buf[n] = '\0';
+  return n;
+}
+#endif
+
+/* fputs: LINE made by make_line and written with fputs; format: snprintf of LINE, no output. */
+static int lines_other(const char *how, int T, int M, int K) {
+#if !OIU_BENCH_STDIO
+  (void)T, (void)M, (void)K;
+  fprintf(stderr, "printf_bench: %s: this build's device code has no fputs/snprintf\n", how);
+  return 77;
+#else
+  int use_fputs = !strcmp(how, "fputs");
+  long sum = 0;
+#pragma omp target
+  {
+  }
+  double c0 = runtime_thread_cpu(), t0 = now();
+#pragma omp target teams distribute parallel for collapse(2) num_teams(T) thread_limit(M) \
+    reduction(+ : sum)
+  for (int t = 0; t < T; t++)
+    for (int m = 0; m < M; m++)
+      for (int k = 0; k < K; k++) {
+        char buf[64];
+        if (use_fputs) {
+          make_line(buf, t * M + m, k);
+          fputs(buf, stdout);
+        } else {
+          sum += snprintf(buf, sizeof buf, LINE, t * M + m, k, (t * M + m) * 0.5 + k);
+        }
+      }
+  fflush(stdout);
+  double dt = now() - t0;
+  report((long)T * M * K, 0, T, M, K, dt, c0 < 0 ? -1 : runtime_thread_cpu() - c0);
+  if (!use_fputs)
+    fprintf(stderr, "formatted_bytes=%ld\n", sum);
+  return 0;
+#endif
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -238,6 +311,8 @@ int main(int argc, char **argv) {
     set_fifo();
     return lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), bytes, 0);
   }
+  if (argc == 5 && (!strcmp(argv[1], "fputs") || !strcmp(argv[1], "format")))
+    return lines_other(argv[1], atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
   if ((argc == 5 || argc == 6) && !strcmp(argv[1], "host"))
     return lines(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), bytes, 1);
   if (argc == 3 && !strcmp(argv[1], "outlat"))
@@ -246,6 +321,6 @@ int main(int argc, char **argv) {
     return latency(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "idle"))
     return idle(atof(argv[2]));
-  fprintf(stderr, "usage: %s lines|host TEAMS THREADS LINES [BYTES] | latency N | outlat N | idle SECONDS\n", argv[0]);
+  fprintf(stderr, "usage: %s lines|host TEAMS THREADS LINES [BYTES] | fputs|format TEAMS THREADS LINES | latency N | outlat N | idle SECONDS\n", argv[0]);
   return 2;
 }

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Buffered device streams (channel.h): a call formats its text on the device,
- * reserves a range of the stream's byte ring (one atomic add per warp),
- * copies the text in and commits the range (committed text is the prefix of
- * the ring whose ranges are all complete; a writer seldom waits for the
- * writers below it); the host thread writes committed text in large pieces.
+ * Buffered device streams (channel.h): a call formats its text on the
+ * device, the lanes calling together reserve one frame of the stream's byte
+ * ring (one atomic add per warp), copy their text in, and the leader writes
+ * the frame's header last; the host thread takes complete frames in ring
+ * order and writes their text in large pieces. No writer waits for another:
+ * a frame is complete on its own.
  *
- * A message is one contiguous range, so it is never torn; a thread's ranges
- * are reserved in call order, so its lines stay in order. Text longer than
- * a lane's share of a quarter of the ring (ring / 4 / the lanes calling
- * together in its warp or wavefront) goes in pieces of that size (another
- * thread's text may fall between them).
+ * A message is one contiguous piece of a frame, so it is never torn; a
+ * thread's frames are reserved in call order, so its lines stay in order.
+ * Text longer than a lane's share of a quarter of the ring (ring / 4 / the
+ * lanes calling together in its warp or wavefront) goes in pieces of that
+ * size, each in a frame of its own (another thread's text may fall between
+ * them).
  */
 #include <stdarg.h>
 
@@ -50,182 +52,62 @@ int oiu_stream_mode(const struct oiu_channel *ch, int fd) {
   return set ? (int)set - 1 : ch->stream_mode[k];
 }
 
-/* ---- ring positions: reserve, wait for space, commit, publish ---- */
+/* ---- frames: reserve, wait for space, complete ---- */
 
 /* Waits until the ring has room for every byte below end. */
 static void wait_space(const struct oiu_channel *ch, int k, uint64_t end) {
   struct oiu_stream_local *l = local_of(ch, k);
   /* Pairs with the release max below (by whichever writer read the host's value). */
   uint64_t flushed = __scoped_atomic_load_n(&l->flushed_hint, __ATOMIC_ACQUIRE, OIU_DEV);
-  /* end may be below flushed: a group reserving nothing (the first round of a
-   * long message) can find the ring written past its position. */
-  for (uint32_t round = 0; end > flushed && end - flushed > ch->ring_size; round++) {
+  for (uint32_t round = 0; end - flushed > ch->ring_size; round++) {
     oiu_pause(round);
     /* One waiter at a time reads the host's word across PCIe; the others read
      * its copy in device memory. A thousand warps polling host memory starved
-     * the bus (H200: 28.8 k lines/s once the ring wrapped, 4.0 M before). */
+     * the bus (H200, 132 x 160 threads: 28.8 k lines/s once the ring wrapped;
+     * 3.3 M with one poller). */
     if (!oiu_cas_acquire(&l->space_poller, 0, 1)) {
       flushed = __scoped_atomic_load_n(&l->flushed_hint, __ATOMIC_ACQUIRE, OIU_DEV);
       continue;
     }
-    /* Pairs with the host's release after the write completed: that space is free. */
+    /* Pairs with the host's release after it took the frames out: that space is free. */
     flushed = oiu_load_acquire64(&shared_of(ch, k)->flushed, 1);
     __scoped_atomic_fetch_max(&l->flushed_hint, flushed, __ATOMIC_RELEASE, OIU_DEV);
     oiu_store_release(&l->space_poller, 0, 0); /* pairs with the next poller's CAS */
   }
 }
 
-/* Lanes reserve n bytes each, contiguous in lane order; returns this lane's position. */
+/* Lanes reserve n bytes each in one frame, contiguous in lane order; returns
+ * this lane's text position. A group with no text reserves nothing. */
 static uint64_t reserve(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint32_t n,
-                        uint64_t *group_base, uint32_t *group_total) {
+                        uint64_t *frame, uint32_t *group_total) {
   uint32_t total;
   uint32_t below = oiu_lane_prefix(lanes, n, &total);
   uint64_t base = 0;
-  if (oiu_is_leader(lanes)) {
-    base = oiu_fetch_add64(&local_of(ch, k)->reserved, total);
+  if (oiu_is_leader(lanes) && total) {
+    uint64_t size = oiu_frame_size(total);
+    base = oiu_fetch_add64(&local_of(ch, k)->reserved, size);
     RACE_POINT();
-    wait_space(ch, k, base + total);
+    wait_space(ch, k, base + size);
   }
   base = oiu_broadcast64(lanes, base);
-  *group_base = base;
+  *frame = base;
   *group_total = total;
-  return base + below;
-}
-
-/* Copies the committed position to the host; one publisher at a time, none missed. */
-static void publish(const struct oiu_channel *ch, int k) {
-  struct oiu_stream_local *l = local_of(ch, k);
-  for (;;) {
-    uint32_t s = oiu_load_relaxed(&l->publisher);
-    if (s == OIU_PUBLISH_IDLE) {
-      if (oiu_cas(&l->publisher, OIU_PUBLISH_IDLE, OIU_PUBLISH_BUSY))
-        break;
-      continue;
-    }
-    /* The publisher at work goes again and copies our commit too. Always an
-     * RMW, never a plain load of AGAIN: its CAS(AGAIN -> BUSY) reads ours (or
-     * a later one in the release sequence) and so sees our commit. */
-    if (oiu_cas(&l->publisher, s, OIU_PUBLISH_AGAIN))
-      return;
-  }
-  for (;;) {
-    /* Pairs with the committers' release: their text is in the ring. */
-    uint64_t c = oiu_load_acquire64(&l->committed, 0);
-    /* Pairs with the host's acquire: text below c is visible to it (and the kernel). */
-    oiu_store_release64(&shared_of(ch, k)->committed, c, 1);
-    if (oiu_cas(&l->publisher, OIU_PUBLISH_BUSY, OIU_PUBLISH_IDLE))
-      break;
-    oiu_cas(&l->publisher, OIU_PUBLISH_AGAIN, OIU_PUBLISH_BUSY);
-  }
-  oiu_doorbell(ch);
+  return base + 8 + below;
 }
 
 /*
- * Committing: `committed` moves over ranges in reservation order, but a
- * writer does not wait for the ranges below its own (unless its bucket of
- * the table is full of other early ranges: then it waits its turn). The writer of the range that
- * starts at `committed` moves it; a writer that finishes early posts its
- * range in the early-commit table, and whoever moves `committed` to that
- * range's start takes it and moves on over it (like the SQ tail over ready
- * entries in ring.c). Both sides store, fence, then look at the other's word,
- * so at least one of them sees the other (store-buffering, Dekker); the CAS
- * on the entry's key decides which of them moves on.
+ * After every lane copied its text: the leader writes the frame's header.
+ * Partner: the host's acquire load of the header (plugin/stream.c, take);
+ * the lanes' copies are ordered before this release by the lane barrier.
  */
-static bool cas64(uint64_t *p, uint64_t expect, uint64_t want) {
-  return __scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQ_REL,
-                                            __ATOMIC_RELAXED, OIU_DEV);
-}
-/* A range's entry is one of the EARLY_WAYS entries (one cache line) of its bucket. */
-#define EARLY_WAYS 4u
-static struct oiu_early_commit *bucket_of(struct oiu_stream_local *l, uint64_t start) {
-  _Static_assert((OIU_EARLY_COMMITS & (OIU_EARLY_COMMITS - 1)) == 0, "a power of two");
-  _Static_assert(EARLY_WAYS * sizeof(struct oiu_early_commit) == 64, "a bucket is a line");
-  uint64_t h = start * 0x9e3779b97f4a7c15ull >> 32;
-  return &l->early[(h * EARLY_WAYS) & (OIU_EARLY_COMMITS - 1)];
-}
-/* Takes a free entry of start's bucket (key 0 -> 1), or NULL when all are taken. */
-static struct oiu_early_commit *take_entry(struct oiu_stream_local *l, uint64_t start) {
-  struct oiu_early_commit *b = bucket_of(l, start);
-  for (uint32_t i = 0; i < EARLY_WAYS; i++)
-    if (cas64(&b[i].key, 0, 1))
-      return &b[i];
-  return NULL;
-}
-/* The entry the range at start is posted in, or NULL. */
-static struct oiu_early_commit *posted_entry(struct oiu_stream_local *l, uint64_t start) {
-  struct oiu_early_commit *b = bucket_of(l, start);
-  for (uint32_t i = 0; i < EARLY_WAYS; i++)
-    /* Pairs with the poster's release of key: len and its text are complete. */
-    if (__scoped_atomic_load_n(&b[i].key, __ATOMIC_ACQUIRE, OIU_DEV) == start + 2)
-      return &b[i];
-  return NULL;
-}
-
-/* committed == at, moved there by us: takes the posted ranges that follow, then publishes. */
-static void advance(const struct oiu_channel *ch, int k, struct oiu_stream_local *l, uint64_t at) {
-  for (;;) {
-    /* Partner: the fence in commit() between posting a range and reading committed. */
-    __scoped_atomic_thread_fence(__ATOMIC_SEQ_CST, OIU_DEV);
-    struct oiu_early_commit *e = posted_entry(l, at);
-    if (!e)
-      break;
-    /* len before the CAS frees the entry: a later poster may refill it at
-     * once. Key at + 2 is written once (range starts are unique), so if the
-     * CAS succeeds, len is still that range's. */
-    uint64_t len = __scoped_atomic_load_n(&e->len, __ATOMIC_RELAXED, OIU_DEV);
-    RACE_POINT();
-    if (!cas64(&e->key, at + 2, 0))
-      break;
-    RACE_POINT();
-    at += len;
-    /* Only the holder of the range at committed moves it: a plain release.
-     * Pairs with publish's and the next poster's acquire. */
-    oiu_store_release64(&l->committed, at, 0);
-  }
-  publish(ch, k);
-}
-
-/* After every lane copied its text: the group's range [base, base + total) is committed. */
-static void commit(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint64_t base,
+static void commit(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint64_t frame,
                    uint32_t total) {
-  oiu_lane_sync(lanes); /* the lanes' copies are done and ordered before the leader's release */
+  oiu_lane_sync(lanes);
   if (!oiu_is_leader(lanes) || total == 0)
-    return; /* an empty range is no one's to wait for */
-  struct oiu_stream_local *l = local_of(ch, k);
-  uint64_t end = base + total;
-  /* Next in line: move committed ourselves. Release: our text is in the ring. */
-  if (cas64(&l->committed, base, end)) {
-    advance(ch, k, l, end);
     return;
-  }
-  RACE_POINT();
-  struct oiu_early_commit *e = take_entry(l, base);
-  if (e) {
-    RACE_POINT();
-    __scoped_atomic_store_n(&e->len, total, __ATOMIC_RELAXED, OIU_DEV);
-    /* Pairs with advance's acquire of key: len and our text are complete. */
-    __scoped_atomic_store_n(&e->key, base + 2, __ATOMIC_RELEASE, OIU_DEV);
-    RACE_POINT();
-    /* Partner: the fence in advance() between moving committed and reading keys. */
-    __scoped_atomic_thread_fence(__ATOMIC_SEQ_CST, OIU_DEV);
-    /* committed reached base before the advancer could see our entry: take it back and move on. */
-    if (oiu_load_acquire64(&l->committed, 0) == base && cas64(&e->key, base + 2, 0) &&
-        cas64(&l->committed, base, end))
-      advance(ch, k, l, end);
-    return;
-  }
-  /* Our bucket is full of other early ranges (rare): wait our turn. Waits
-   * are proportional to the bytes still ahead, so writers far back poll the
-   * shared word seldom and the next in line soon. */
-  for (uint32_t round = 0;; round++) {
-    uint64_t c = oiu_load_acquire64(&l->committed, 0);
-    if (c == base && cas64(&l->committed, base, end))
-      break;
-    uint64_t ahead = base - c; /* c <= base: committed never passes a range not yet committed */
-    uint32_t least = ahead < 4096 ? 0 : ahead < 65536 ? 3 : 7;
-    oiu_pause(round > least ? round : least);
-  }
-  advance(ch, k, l, end);
+  uint64_t *header = (uint64_t *)(ring_of(ch, k) + (frame & (ch->ring_size - 1)));
+  oiu_store_release64(header, oiu_frame_header(frame, total), 1);
+  oiu_doorbell(ch);
 }
 
 /* ---- message text into the ring ---- */
@@ -329,10 +211,10 @@ static long long stream_append(const struct oiu_channel *ch, int k, const struct
   uint64_t piece = ch->ring_size / 4 / oiu_lane_count(lanes);
   struct ring_text t = {.ring = ring_of(ch, k), .mask = ch->ring_size - 1};
   /* Messages that fit a piece share one reservation with the other lanes. */
-  uint64_t base;
+  uint64_t frame;
   uint32_t total;
   uint32_t mine = len <= piece ? (uint32_t)len : 0;
-  t.pos = reserve(ch, k, lanes, mine, &base, &total);
+  t.pos = reserve(ch, k, lanes, mine, &frame, &total);
   if (mine) {
     t.skip = 0;
     t.end = len;
@@ -341,7 +223,7 @@ static long long stream_append(const struct oiu_channel *ch, int k, const struct
     else
       produce(&t, src, local);
   }
-  commit(ch, k, lanes, base, total);
+  commit(ch, k, lanes, frame, total);
   /* Longer ones go piece by piece, each produced again for its window. */
   for (uint64_t done = mine ? len : 0; done < len;) {
     /* The group of this round (independent thread scheduling may join lanes
@@ -349,12 +231,12 @@ static long long stream_append(const struct oiu_channel *ch, int k, const struct
     oiu_lanes now = oiu_lanes_matching(oiu_active_lanes(), (uint32_t)k);
     piece = ch->ring_size / 4 / oiu_lane_count(now);
     uint32_t n = (uint32_t)(len - done < piece ? len - done : piece);
-    t.pos = reserve(ch, k, now, n, &base, &total);
+    t.pos = reserve(ch, k, now, n, &frame, &total);
     t.skip = done;
     t.end = done + n;
     t.at = 0;
     produce(&t, src, local);
-    commit(ch, k, now, base, total);
+    commit(ch, k, now, frame, total);
     done += n;
   }
   return err ? err : (long long)len;
@@ -374,30 +256,30 @@ int oiu_stream_write(const struct oiu_channel *ch, int fd, const void *p, size_t
   return stream_append(ch, fd - 1, &src) < 0 ? -1 : 0;
 }
 
-/* Waits until every byte written to the stream before this call has left the ring; 0 or -errno. */
+/* Waits until the text of every frame reserved before this call is written; 0 or -errno. */
 int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
   int k = fd - 1;
   struct oiu_stream_local *l = local_of(ch, k);
   struct oiu_stream_shared *sh = shared_of(ch, k);
   uint64_t target = __scoped_atomic_load_n(&l->reserved, __ATOMIC_RELAXED, OIU_DEV);
-  /* Writers of ranges below target wait on nothing but space: they commit soon. */
-  for (uint32_t round = 0; oiu_load_acquire64(&l->committed, 0) < target; round++)
-    oiu_pause(round);
   /* Asks the host to write now rather than after its delay (a hint, re-sent
-   * while we wait); before publish, whose doorbell may be what wakes it. */
+   * while we wait). The frames below target complete soon: their writers
+   * wait on nothing but space, which the host frees as it takes frames. */
   oiu_store_release64(&sh->flush_to, target, 1);
-  publish(ch, k);
+  oiu_doorbell(ch);
   for (uint32_t round = 1;; round++) {
-    if (round % 64 == 0)
+    if (round % 64 == 0) {
       oiu_store_release64(&sh->flush_to, target, 1);
-    /* Pairs with the host's release: the text below flushed is written (or dropped on error). */
-    if (oiu_load_acquire64(&sh->flushed, 1) >= target)
+      oiu_doorbell(ch);
+    }
+    /* Pairs with the host's release: the text below written is written (or dropped on error). */
+    if (oiu_load_acquire64(&sh->written, 1) >= target)
       break;
     oiu_pause(round);
   }
   /* A write that failed since the last fflush that said so: report it once
    * (glibc's fflush fails for what it could not write, not for old errors).
-   * Pairs with the host's release of errors (before that of flushed). */
+   * Pairs with the host's release of errors (before that of written). */
   uint32_t errors = oiu_load_acquire(&sh->errors, 1);
   uint32_t seen = __scoped_atomic_fetch_max(&l->errors_seen, errors, __ATOMIC_RELAXED, OIU_DEV);
   return seen < errors ? __scoped_atomic_load_n(&sh->error, __ATOMIC_RELAXED, OIU_SYS) : 0;

@@ -120,8 +120,8 @@ static uint32_t word(const struct oiu_channel *ch, uint64_t off) {
 /*
  * Every SQE gets exactly one CQE: at release, with no device code running,
  * SQEs submitted == CQEs posted == CQEs reaped (counters modulo 2^32), the
- * kernel dropped none, and every committed stream byte was written (or
- * dropped on a write error). Says so under LIBOMPTARGET_INFO; a dropped CQE
+ * kernel dropped none, and the text of every buffered-stream frame device
+ * code completed was written (or dropped on a write error). Says so under LIBOMPTARGET_INFO; a dropped CQE
  * is reported always.
  */
 static void report_release(const struct oiu_device *dev) {
@@ -132,19 +132,19 @@ static void report_release(const struct oiu_device *dev) {
   if (dropped)
     oiu_warn("device %d (%s): the kernel dropped %u completions (CQ overflow)", dev->num,
              dev->type, dropped);
-  const struct oiu_stream_shared *st =
-      (const struct oiu_stream_shared *)((const char *)ch + ch->streams_off);
+  const struct oiu_host_stream *hs = dev->streams;
   oiu_info("device %d (%s): released: %u SQEs submitted, %u consumed, %u CQEs posted, %u reaped, "
            "%u dropped; buffered bytes written/committed: stdout %llu/%llu, stderr %llu/%llu",
            dev->num, dev->type, sq_tail, sq_head, cq_tail, cq_head, dropped,
-           (unsigned long long)st[0].flushed, (unsigned long long)st[0].committed,
-           (unsigned long long)st[1].flushed, (unsigned long long)st[1].committed);
+           (unsigned long long)hs[0].done, (unsigned long long)hs[0].taken,
+           (unsigned long long)hs[1].done, (unsigned long long)hs[1].taken);
 }
 
 void oiu_channel_destroy(struct oiu_device *dev) {
   if (!dev->ch)
     return;
   report_release(dev);
+  oiu_stream_free(dev);
   if (dev->ch->ring_fd >= 0)
     close(dev->ch->ring_fd);
   oiu_mem_free(&dev->region);

@@ -54,10 +54,17 @@ int oiu_mem_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, 
 
 /* Host state of one buffered stream (stream.c); only the host thread touches it. */
 struct oiu_host_stream {
-  uint64_t flushed;       /* bytes written (the host's copy of the shared word) */
+  char *buf;              /* text taken from the ring, ring_size bytes (made on first use) */
+  uint64_t head, tail;    /* bytes copied into buf / written out of it */
+  uint64_t scan;          /* ring position of the next frame */
+  uint64_t written;       /* the host's copy of the shared word */
+  uint64_t taken, done;   /* text bytes taken from the ring / written (or dropped) */
   uint64_t inflight_len;  /* length of the write in flight */
+  uint64_t inflight_head; /* tail once it completes */
+  uint64_t inflight_scan; /* frames then written, 0: not all that was taken */
   uint64_t pending_since; /* when unwritten text was first seen (ns), 0 if none */
   int inflight;
+  int retry;              /* the last write was short or interrupted: go on at once */
 };
 
 /* One device's channel and what serves it. */
@@ -117,5 +124,6 @@ void oiu_stream_ring_exit(void);
 /* Issues due writes and reaps finished ones; lowers *wait_us to the next deadline. */
 int oiu_stream_serve(struct oiu_device *dev, int drain, unsigned *wait_us);
 int oiu_stream_idle(struct oiu_device *dev);
+void oiu_stream_free(struct oiu_device *dev);
 
 #endif

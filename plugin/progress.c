@@ -180,6 +180,7 @@ int oiu_progress_start(void) {
   }
   pthread_setname_np(thread, "omp-iouring"); /* so ps/top and benchmarks can find it */
   running = 1;
+  oiu_info("host thread started, wake-up eventfd %d", kick_fd);
   return 0;
 }
 

@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 5u
+#define OIU_CHANNEL_VERSION 6u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
@@ -155,59 +155,58 @@ struct oiu_dstate {
 
 /*
  * Buffered streams: stdout's text (and stderr's, when asked) goes into a byte
- * ring in the shared region instead of one write per call. Writers reserve a
- * range (one atomic add per warp), copy their messages in, and commit them:
- * `committed` is the end of the prefix whose ranges are all complete, and a
- * writer that finishes before the ranges below its own posts its range and
- * goes on (struct oiu_early_commit); the host thread writes the committed bytes to
- * the descriptor in large pieces and hands the space back. Positions are
- * byte counts since the channel was made; ring offset = position % ring_size.
+ * ring in the shared region instead of one write per call. The lanes of a
+ * warp that print together reserve one frame (one atomic add), copy their
+ * messages into it and mark it complete by writing its header last. There is
+ * no shared "committed" word that writers move in turn: a frame is complete
+ * on its own, so writers never wait for one another. The host thread reads
+ * frames in ring order, copies complete ones' text out (which frees their
+ * space at once) and writes it to the descriptor in large pieces. Positions
+ * are byte counts since the channel was made; ring offset = position %
+ * ring_size.
  */
 enum oiu_buffering {
   OIU_UNBUFFERED = 0,     /* every call is its own write, done before it returns */
-  OIU_LINE_BUFFERED = 1,  /* the host writes committed text as soon as it sees it */
+  OIU_LINE_BUFFERED = 1,  /* the host writes text as soon as it sees a complete frame */
   OIU_FULLY_BUFFERED = 2, /* the host writes in large pieces, or after flush_delay_us */
 };
 #define OIU_NSTREAMS 2 /* stream i serves descriptor i + 1: stdout, stderr */
 
+/*
+ * A frame: an 8-byte header at an 8-aligned position p, then len bytes of
+ * text (which may wrap past the ring's end), then padding to the next
+ * multiple of 8. The header holds len and a tag derived from p, so a
+ * header left from an earlier lap of the ring (or the zeroed first lap)
+ * never passes for the frame at p. Written last, with release at system
+ * scope: whoever sees the header sees the text.
+ */
+static inline uint32_t oiu_frame_tag(uint64_t pos) { return (uint32_t)(pos >> 3) + 1u; }
+static inline uint64_t oiu_frame_header(uint64_t pos, uint32_t len) {
+  return (uint64_t)oiu_frame_tag(pos) << 32 | len;
+}
+static inline uint64_t oiu_frame_size(uint64_t len) { return 8 + ((len + 7) & ~(uint64_t)7); }
+
 /* Host-visible half of a stream. */
 struct oiu_stream_shared {
-  uint64_t committed; /* device (release, system scope): bytes below are in the ring */
-  uint64_t flush_to;  /* device fflush: write out at least this much now */
+  uint64_t flush_to;  /* device fflush (release): write out the frames below this now */
+  uint64_t pad0[7];
+  uint64_t flushed;   /* host (release): frames below were taken out; their space is free */
+  uint64_t written;   /* host (release): their text is written (or dropped on an error) */
   int32_t error;      /* host: the latest failed write's -errno; its text was dropped */
   uint32_t errors;    /* host (release): failed writes so far; fflush reports new ones */
-  uint32_t pad0[10];
-  uint64_t flushed;   /* host (release): bytes below are written; their space is free */
-  uint64_t pad1[7];
+  uint64_t pad1[5];
 };
-
-/*
- * A range whose writers finished before the ranges below it: it waits here,
- * keyed by its start, for whoever moves `committed` up to that start, so no
- * writer ever waits for a slower (or, on CPUs, descheduled) predecessor.
- * key: 0 free, 1 being filled, start + 2 posted.
- */
-struct oiu_early_commit {
-  uint64_t key;
-  uint64_t len;
-};
-#define OIU_EARLY_COMMITS 4096u /* a power of two; 64 KiB of device memory per stream */
 
 /* Device-local half of a stream. */
 struct oiu_stream_local {
   uint64_t reserved;     /* next position handed to a writer */
   uint64_t pad0[7];
-  uint64_t committed;    /* moved over complete ranges in reservation order */
-  uint64_t pad1[7];
-  uint32_t publisher;    /* enum oiu_publisher: who copies committed to the host */
-  uint32_t mode;         /* enum oiu_buffering; the host's choice, setvbuf may change it */
   uint64_t flushed_hint; /* last flushed value a writer read from the host */
+  uint32_t mode;         /* enum oiu_buffering; the host's choice, setvbuf may change it */
   uint32_t errors_seen;  /* shared.errors already reported by some fflush */
   uint32_t space_poller; /* 1 while a writer waiting for space reads the host's flushed */
-  uint64_t pad2[5];
-  struct oiu_early_commit early[OIU_EARLY_COMMITS];
+  uint32_t pad1[11];
 };
-enum oiu_publisher { OIU_PUBLISH_IDLE = 0, OIU_PUBLISH_BUSY = 1, OIU_PUBLISH_AGAIN = 2 };
 
 /* The header at offset 0 of the region. Written by the host before publish;
  * read-only afterwards except regular_fd_mask and host_waiting (host-written

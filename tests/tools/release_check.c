@@ -3,8 +3,10 @@
  * A shared library a test program links after libompiouring: the dynamic
  * linker runs its destructor after libompiouring's, so it sees what the
  * runtime left behind at exit. It writes one line to stderr:
- *   "after release: N io_uring descriptors, N eventfds, N omp-iouring threads"
- * (all three must be 0).
+ *   "after release: N io_uring descriptors, N eventfds [FD ...], N omp-iouring threads"
+ * The io_uring and thread counts must be 0. A GPU driver keeps eventfds of
+ * its own, so the runtime's wake-up eventfd (LIBOMPTARGET_INFO names it) is
+ * checked by number: it must not be in the list.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -12,8 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Counts entries of /proc/self/DIR whose link (fd) or comm (task) equals what. */
-static int count(const char *dir, const char *what, int comm) {
+/* Counts entries of /proc/self/DIR whose link (fd) or comm (task) equals
+ * what; their names go to list when it is not NULL. */
+static int count(const char *dir, const char *what, int comm, char *list, size_t cap) {
   char path[300], text[300];
   int n = 0;
   DIR *d = opendir(dir);
@@ -35,7 +38,13 @@ static int count(const char *dir, const char *what, int comm) {
     }
     if (len >= 0) {
       text[len] = '\0';
-      n += !strcmp(text, what);
+      if (!strcmp(text, what)) {
+        n++;
+        if (list) {
+          size_t used = strlen(list);
+          snprintf(list + used, cap - used, "%s%s", used ? " " : "", e->d_name);
+        }
+      }
     }
   }
   if (d)
@@ -45,12 +54,14 @@ static int count(const char *dir, const char *what, int comm) {
 
 __attribute__((destructor)) static void after_release(void) {
   /* A joined thread leaves /proc/self/task a moment after pthread_join returns. */
-  int threads = count("/proc/self/task", "omp-iouring", 1);
+  int threads = count("/proc/self/task", "omp-iouring", 1, NULL, 0);
   for (int i = 0; i < 100 && threads; i++) {
     usleep(10000);
-    threads = count("/proc/self/task", "omp-iouring", 1);
+    threads = count("/proc/self/task", "omp-iouring", 1, NULL, 0);
   }
-  dprintf(2, "after release: %d io_uring descriptors, %d eventfds, %d omp-iouring threads\n",
-          count("/proc/self/fd", "anon_inode:[io_uring]", 0),
-          count("/proc/self/fd", "anon_inode:[eventfd]", 0), threads);
+  char eventfds[256] = "";
+  int rings = count("/proc/self/fd", "anon_inode:[io_uring]", 0, NULL, 0);
+  int nevent = count("/proc/self/fd", "anon_inode:[eventfd]", 0, eventfds, sizeof eventfds);
+  dprintf(2, "after release: %d io_uring descriptors, %d eventfds [%s], %d omp-iouring threads\n",
+          rings, nevent, eventfds, threads);
 }

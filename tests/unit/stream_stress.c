@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stream_stress THREADS MESSAGES: the buffered-stream protocol of
- * device-rtl/stream.c (reserve, copy, commit with early commits, publish,
- * wait for space, flush), built for the host with hooks that yield or sleep
- * at random in its windows (OIU_STRESS_HOOKS), driven by more threads than
+ * device-rtl/stream.c (reserve a frame, copy, write its header, wait for
+ * space, flush), built for the host with hooks that yield or sleep at
+ * random in its windows (OIU_STRESS_HOOKS), driven by more threads than
  * cores through a 64 KiB ring. A host thread of our own plays the runtime's
- * part: it takes committed bytes and hands the space back.
+ * part (plugin/stream.c): it takes complete frames in ring order, hands
+ * their space back and says their text is written.
  *
  * Checked: the output is exactly every message once, untorn, each thread's
- * in order; committed ends at reserved; no early-commit entry is left.
- * A protocol that loses, skips or double-counts a range fails here (or hangs
- * until the test's timeout) instead of on a GPU.
+ * in order; the frames taken end at reserved. A protocol that loses, skips
+ * or double-counts a frame fails here (or stalls, which the watchdog
+ * reports) instead of on a GPU.
  */
 #define _DEFAULT_SOURCE
 #include <pthread.h>
@@ -56,30 +57,35 @@ static struct oiu_stream_shared *shared(void) {
   return (struct oiu_stream_shared *)((char *)ch + ch->streams_off);
 }
 
-/* The runtime's part (plugin/stream.c): write out what is committed, free its space. */
+/* The runtime's part (plugin/stream.c): take complete frames, free their space. */
+static uint64_t scan; /* ring position of the next frame */
 static void *host_thread(void *arg) {
   (void)arg;
   struct oiu_stream_shared *sh = shared();
   const char *ring = (char *)ch + ch->rings_off;
-  uint64_t flushed = 0;
   for (;;) {
-    uint64_t c = __atomic_load_n(&sh->committed, __ATOMIC_ACQUIRE);
-    if (c == flushed) {
+    /* Pairs with the writer's release of the header. */
+    uint64_t h = __atomic_load_n((const uint64_t *)(ring + scan % RING), __ATOMIC_ACQUIRE);
+    if ((uint32_t)(h >> 32) != oiu_frame_tag(scan)) {
       if (__atomic_load_n(&writers_done, __ATOMIC_ACQUIRE) &&
-          __atomic_load_n(&sh->committed, __ATOMIC_ACQUIRE) == flushed)
+          __atomic_load_n(&local[0].reserved, __ATOMIC_ACQUIRE) == scan)
         return NULL;
       sched_yield();
       continue;
     }
-    if (c - flushed > RING || out_len + (c - flushed) > out_cap) {
-      fprintf(stderr, "stream_stress: committed %llu, flushed %llu: past the ring or the output\n",
-              (unsigned long long)c, (unsigned long long)flushed);
+    uint32_t len = (uint32_t)h;
+    if (len > RING / 4 + 64 || out_len + len > out_cap) {
+      fprintf(stderr, "stream_stress: frame of %u bytes at %llu: past a piece or the output\n", len,
+              (unsigned long long)scan);
       exit(1);
     }
-    for (; flushed < c; flushed++)
-      out[out_len++] = ring[flushed % RING];
-    /* Pairs with wait_space's acquire: the space below flushed is free. */
-    __atomic_store_n(&sh->flushed, flushed, __ATOMIC_RELEASE);
+    for (uint32_t i = 0; i < len; i++)
+      out[out_len++] = ring[(scan + 8 + i) % RING];
+    __atomic_store_n(&scan, scan + oiu_frame_size(len), __ATOMIC_RELAXED); /* for the watchdog */
+    /* Pairs with wait_space's acquire: the space below is free; and with
+     * oiu_stream_flush's: the text below is "written" (it is in out). */
+    __atomic_store_n(&sh->flushed, scan, __ATOMIC_RELEASE);
+    __atomic_store_n(&sh->written, scan, __ATOMIC_RELEASE);
   }
 }
 
@@ -164,24 +170,20 @@ static int check(int threads) {
   return bad;
 }
 
-/* A protocol that loses a range stalls every writer: say where, instead of hanging. */
+/* A protocol that loses a frame stalls every writer: say where, instead of hanging. */
 static void *watchdog(void *arg) {
   (void)arg;
   uint64_t last = (uint64_t)-1;
   for (int still = 0; still < 100; still++) { /* 10 s without progress */
     usleep(100000);
-    uint64_t now = __atomic_load_n(&local[0].committed, __ATOMIC_RELAXED);
+    uint64_t now = __atomic_load_n(&scan, __ATOMIC_RELAXED);
     if (now != last)
       still = 0;
     last = now;
   }
-  unsigned left = 0;
-  for (unsigned i = 0; i < OIU_EARLY_COMMITS; i++)
-    left += __atomic_load_n(&local[0].early[i].key, __ATOMIC_RELAXED) != 0;
-  printf("stream_stress: no progress for 10 s: reserved %llu, committed %llu, %u early-commit "
-         "entries posted: FAILED\n",
+  printf("stream_stress: no progress for 10 s: reserved %llu, frames taken up to %llu: FAILED\n",
          (unsigned long long)__atomic_load_n(&local[0].reserved, __ATOMIC_RELAXED),
-         (unsigned long long)last, left);
+         (unsigned long long)last);
   fflush(stdout);
   _exit(1);
 }
@@ -225,12 +227,9 @@ int main(int argc, char **argv) {
   pthread_join(host, NULL);
 
   int bad = check(threads) + failed;
-  unsigned left = 0;
-  for (unsigned i = 0; i < OIU_EARLY_COMMITS; i++)
-    left += local[0].early[i].key != 0;
-  if (local[0].committed != local[0].reserved || left) {
-    printf("stream_stress: reserved %llu, committed %llu, %u early-commit entries left\n",
-           (unsigned long long)local[0].reserved, (unsigned long long)local[0].committed, left);
+  if (scan != local[0].reserved) {
+    printf("stream_stress: reserved %llu, frames taken up to %llu\n",
+           (unsigned long long)local[0].reserved, (unsigned long long)scan);
     bad++;
   }
   if (failed)
