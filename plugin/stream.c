@@ -176,6 +176,10 @@ static void issue(struct oiu_device *dev, int k) {
   }
   io_uring_prep_write(sqe, fd, hs->buf + at, (unsigned)len, (uint64_t)-1);
   sqe->rw_flags = append ? RWF_APPEND : 0;
+  /* A large write goes to an io-wq worker rather than running inline in
+   * io_uring_submit: this thread goes on taking frames meanwhile. */
+  if (len >= (256u << 10))
+    sqe->flags |= IOSQE_ASYNC;
   io_uring_sqe_set_data(sqe, (void *)((uintptr_t)dev | (uintptr_t)k));
   io_uring_submit(&wring);
 }
