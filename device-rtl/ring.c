@@ -95,10 +95,8 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
       for (; i < ngroups; i++) {
         group = (start + i) % ngroups;
         /* Pairs with the release in oiu_slot_release: the last owner is done. */
-        /* The group's word counts its lanes still holding a slot. Pairs with
-         * the last holder's release in oiu_slot_release. */
         if (oiu_load_relaxed(&groups[group]) == OIU_GROUP_FREE &&
-            oiu_cas_acquire(&groups[group], OIU_GROUP_FREE, oiu_lane_count(lanes)))
+            oiu_cas_acquire(&groups[group], OIU_GROUP_FREE, OIU_GROUP_BUSY))
           break;
       }
       if (i < ngroups)
@@ -107,19 +105,15 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
       oiu_pause(round);
     }
   }
+  ref->lanes = lanes;
   ref->group = oiu_broadcast(lanes, group);
   ref->slot = ref->group * width + oiu_lane_rank(lanes);
 }
 
-/*
- * Each lane gives its own slot back: lanes that took a group together may
- * have diverged since (one lane's message in many pieces), and none waits for
- * the others. The last one frees the group.
- */
 void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref) {
-  /* Release: our requests on the slot are complete before the group is reused. */
-  __scoped_atomic_fetch_sub(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], 1u,
-                            __ATOMIC_RELEASE, OIU_DEV);
+  oiu_lane_sync(ref->lanes); /* every lane of the group is done with its slot */
+  if (oiu_is_leader(ref->lanes))
+    oiu_store_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], OIU_GROUP_FREE, 0);
 }
 
 /* Reserves one SQ entry per calling lane, only when the ring has room for all. */

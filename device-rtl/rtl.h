@@ -37,7 +37,8 @@ static inline const struct oiu_channel *oiu_live_header(const struct oiu_channel
 /* A staging slot owned by the calling lane for the duration of one call. */
 struct oiu_slot_ref {
   uint32_t slot;   /* index in [0, nslots) */
-  uint32_t group;  /* group index, freed by the last of its lanes to give its slot back */
+  oiu_lanes lanes; /* the lanes that took the group together */
+  uint32_t group;  /* group index, freed by the leader when all lanes are done */
 };
 
 void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref);

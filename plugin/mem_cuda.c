@@ -8,8 +8,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -144,14 +142,8 @@ int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *h
   unsigned type = 0;
   void *mapped = NULL;
   int err = 0;
-  static int trace = -1; /* TEMPORARY diagnosis of the copy-engine hang */
-  if (trace < 0)
-    trace = getenv("OIU_DEBUG_COPY") != NULL;
-#define TRACE(what) if (trace) fprintf(stderr, "copy %zu %s: %s\n", n, to_region ? "dtoh" : "htod", what)
-  TRACE("push");
   if (!cu.lib || !r->gpu_ctx || cu.ctx_push(r->gpu_ctx))
     return -ENOSYS;
-  TRACE("attr");
   if (cu.pointer_attr(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, gpu)) {
     err = -EINVAL;
   } else if (type == CU_MEMORYTYPE_HOST) {
@@ -168,13 +160,10 @@ int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *h
     r->gpu_stream = NULL;
     err = -ENOSYS;
   } else {
-    TRACE("copy");
     CUresult cr = to_region ? cu.copy_dtoh(host, gpu, n, r->gpu_stream)
                             : cu.copy_htod(gpu, host, n, r->gpu_stream);
-    TRACE("sync");
     if (!cr)
       cr = cu.stream_sync(r->gpu_stream);
-    TRACE("done");
     if (cr) {
       oiu_warn("CUDA copy of %zu bytes %s GPU memory failed (error %d); device threads copy instead",
                n, to_region ? "from" : "to", cr);

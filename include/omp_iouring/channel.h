@@ -128,8 +128,6 @@ static inline uint32_t oiu_user_data_kind(uint64_t ud) { return (uint32_t)(ud >>
  * Staging slots are handed out in groups of one warp/wavefront (1 on the host
  * target): a leader lane takes a whole group with one CAS, so a wavefront
  * never holds part of what it needs while it waits (no lock-step deadlock).
- * Each lane gives its slot back on its own; the group's word counts the
- * lanes still holding one (bulk chunks use the same word as free/busy).
  */
 enum oiu_group_state { OIU_GROUP_FREE = 0, OIU_GROUP_BUSY = 1 };
 
@@ -236,7 +234,7 @@ struct oiu_channel {
   uint64_t dstate_off;    /* struct oiu_dstate */
   uint64_t sq_ready_off;  /* uint32_t[sq_entries]: ring index + 1 once that SQE is filled */
   uint64_t slots_off;     /* struct oiu_slot[nslots] */
-  uint64_t groups_off;    /* uint32_t[nslots]: per slot group, its lanes still holding a slot (0: free) */
+  uint64_t groups_off;    /* uint32_t[nslots]: enum oiu_group_state per slot group */
   uint32_t nslots;        /* a multiple of OIU_MAX_GROUP */
   uint32_t slot_size;     /* a multiple of 64 */
 
