@@ -35,7 +35,7 @@
 
 /* libomptarget's pinned host memory, reachable by the device at the same address. */
 void *llvm_omp_target_alloc_host(size_t size, int device);
-void omp_target_free(void *ptr, int device);
+void llvm_omp_target_free_host(void *ptr, int device);
 
 static double now(void) {
   struct timespec ts;
@@ -278,7 +278,7 @@ static int output_latency(int n) {
   }
   pthread_join(th, NULL);
   close(w.fd);
-  omp_target_free(ack, 0);
+  llvm_omp_target_free_host(ack, 0);
   print_percentiles(us, n);
   free(us);
   return 0;

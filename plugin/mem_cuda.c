@@ -8,6 +8,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -19,10 +21,6 @@ typedef struct CUstream_st *CUstream;
 #define CU_MEMHOSTREGISTER_PORTABLE 0x01
 #define CU_MEMHOSTREGISTER_DEVICEMAP 0x02
 #define CU_STREAM_NON_BLOCKING 0x1
-#define CU_POINTER_ATTRIBUTE_MEMORY_TYPE 2
-#define CU_POINTER_ATTRIBUTE_HOST_POINTER 4
-#define CU_MEMORYTYPE_HOST 1
-#define CU_MEMORYTYPE_DEVICE 2
 
 static struct {
   void *lib;
@@ -37,12 +35,10 @@ static struct {
   CUresult (*mem_alloc)(uint64_t *, size_t);
   CUresult (*mem_free)(uint64_t);
   CUresult (*memset_d8)(uint64_t, unsigned char, size_t);
-  CUresult (*pointer_attr)(void *, int, uint64_t);
   CUresult (*stream_create)(CUstream *, unsigned);
   CUresult (*stream_sync)(CUstream);
   CUresult (*stream_destroy)(CUstream);
-  CUresult (*copy_dtoh)(void *, uint64_t, size_t, CUstream);
-  CUresult (*copy_htod)(uint64_t, const void *, size_t, CUstream);
+  CUresult (*copy)(uint64_t, uint64_t, size_t, CUstream);
 } cu;
 
 static int cuda_load(void) {
@@ -70,12 +66,10 @@ static int cuda_load(void) {
   SYM(mem_alloc, "cuMemAlloc_v2")
   SYM(mem_free, "cuMemFree_v2")
   SYM(memset_d8, "cuMemsetD8_v2")
-  SYM(pointer_attr, "cuPointerGetAttribute")
   SYM(stream_create, "cuStreamCreate")
   SYM(stream_sync, "cuStreamSynchronize")
   SYM(stream_destroy, "cuStreamDestroy_v2")
-  SYM(copy_dtoh, "cuMemcpyDtoHAsync_v2")
-  SYM(copy_htod, "cuMemcpyHtoDAsync_v2")
+  SYM(copy, "cuMemcpyAsync")
 #undef SYM
   cu.lib = lib;
   return 0;
@@ -131,40 +125,36 @@ out:
 
 /*
  * Bulk staging copies for device code (OIU_HOSTCALL_COPY_*), by the host
- * thread: GPU memory through the copy engine, on a non-blocking stream of our
- * own so that it runs beside the kernel that asked for it (the legacy default
- * stream would wait for that kernel: a deadlock). Mapped host memory is
- * copied by the CPU. Anything else (a device stack address) is -EINVAL: the
- * device thread copies it itself.
+ * thread: through the copy engine, on a non-blocking stream of our own so
+ * that it runs beside the kernel that asked for it (the legacy default
+ * stream would wait for that kernel: a deadlock). Unified addressing names
+ * both ends, so no pointer query is needed (cuPointerGetAttribute blocked
+ * while the kernel ran: H200, driver 580). An address the driver does not
+ * know (a device stack address) fails: the device thread copies it itself.
  */
 int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n) {
   CUcontext popped;
-  unsigned type = 0;
-  void *mapped = NULL;
   int err = 0;
+  static int trace = -1; /* TEMPORARY diagnosis of the copy-engine hang */
+  if (trace < 0)
+    trace = getenv("OIU_DEBUG_COPY") != NULL;
+#define TRACE(what) if (trace) fprintf(stderr, "copy %zu %s: %s\n", n, to_region ? "dtoh" : "htod", what)
   if (!cu.lib || !r->gpu_ctx || cu.ctx_push(r->gpu_ctx))
     return -ENOSYS;
-  if (cu.pointer_attr(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, gpu)) {
-    err = -EINVAL;
-  } else if (type == CU_MEMORYTYPE_HOST) {
-    if (cu.pointer_attr(&mapped, CU_POINTER_ATTRIBUTE_HOST_POINTER, gpu) || !mapped)
-      err = -EINVAL;
-    else if (to_region)
-      memcpy(host, mapped, n);
-    else
-      memcpy(mapped, host, n);
-  } else if (type != CU_MEMORYTYPE_DEVICE) {
-    err = -EINVAL;
-  } else if (!r->gpu_stream &&
-             cu.stream_create((CUstream *)&r->gpu_stream, CU_STREAM_NON_BLOCKING)) {
+  if (!r->gpu_stream && cu.stream_create((CUstream *)&r->gpu_stream, CU_STREAM_NON_BLOCKING)) {
     r->gpu_stream = NULL;
     err = -ENOSYS;
   } else {
-    CUresult cr = to_region ? cu.copy_dtoh(host, gpu, n, r->gpu_stream)
-                            : cu.copy_htod(gpu, host, n, r->gpu_stream);
+    uint64_t h = (uint64_t)(uintptr_t)host;
+    TRACE("copy");
+    CUresult cr = to_region ? cu.copy(h, gpu, n, r->gpu_stream) : cu.copy(gpu, h, n, r->gpu_stream);
+    TRACE("sync");
     if (!cr)
       cr = cu.stream_sync(r->gpu_stream);
-    if (cr) {
+    TRACE("done");
+    if (cr == 1 /* CUDA_ERROR_INVALID_VALUE: not an address the driver knows */) {
+      err = -EINVAL;
+    } else if (cr) {
       oiu_warn("CUDA copy of %zu bytes %s GPU memory failed (error %d); device threads copy instead",
                n, to_region ? "from" : "to", cr);
       err = -EIO;
