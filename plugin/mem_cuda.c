@@ -8,8 +8,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -135,10 +133,6 @@ out:
 int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n) {
   CUcontext popped;
   int err = 0;
-  static int trace = -1; /* TEMPORARY diagnosis of the copy-engine hang */
-  if (trace < 0)
-    trace = getenv("OIU_DEBUG_COPY") != NULL;
-#define TRACE(what) if (trace) fprintf(stderr, "copy %zu %s: %s\n", n, to_region ? "dtoh" : "htod", what)
   if (!cu.lib || !r->gpu_ctx || cu.ctx_push(r->gpu_ctx))
     return -ENOSYS;
   if (!r->gpu_stream && cu.stream_create((CUstream *)&r->gpu_stream, CU_STREAM_NON_BLOCKING)) {
@@ -146,12 +140,9 @@ int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *h
     err = -ENOSYS;
   } else {
     uint64_t h = (uint64_t)(uintptr_t)host;
-    TRACE("copy");
     CUresult cr = to_region ? cu.copy(h, gpu, n, r->gpu_stream) : cu.copy(gpu, h, n, r->gpu_stream);
-    TRACE("sync");
     if (!cr)
       cr = cu.stream_sync(r->gpu_stream);
-    TRACE("done");
     if (cr == 1 /* CUDA_ERROR_INVALID_VALUE: not an address the driver knows */) {
       err = -EINVAL;
     } else if (cr) {
