@@ -119,7 +119,13 @@ static int fd_vprintf(int fd, const char *fmt, va_list ap) {
   if (n >= 0 && (size_t)n > m.sink.cap) {
     /* Longer than a slot: produced again and written in slot-sized pieces.
      * Counting first means a call that fails (n < 0) writes nothing at all,
-     * as a buffered one does, not the pieces before the failing conversion. */
+     * as a buffered one does, not the pieces before the failing conversion.
+     * The group taken with lanes printing short text is given back first
+     * (they release it in a moment) and a group of the long callers alone
+     * taken, so no lane waits at a release for another's many pieces. */
+    oiu_slot_release(ch, &m.ref);
+    oiu_slot_acquire(ch, &m.ref);
+    m.sink.buf = oiu_slot_data(ch, m.ref.slot);
     m.sink.len = 0;
     m.sink.total = 0;
     m.sink.flush = oiu_message_flush;
