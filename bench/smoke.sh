@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: MIT
 # CI smoke run of the benchmark (host offload target, small sizes): every row
 # of our paths and the host's must complete with every line delivered once,
-# byte-exact, and every latency row must report. Figures are not judged here.
+# byte-exact, and every latency row must report; printf_bench's fputs mode
+# must deliver every line once and its format mode must count glibc's bytes.
+# Figures are not judged here.
 #   BIN=<build>/bench bench/smoke.sh
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-csv=$(mktemp)
-trap 'rm -f "$csv"' EXIT
+csv=$(mktemp) out=$(mktemp)
+trap 'rm -f "$csv" "$out"' EXIT
 OIU_BENCH_CSV=$csv OIU_BENCH_LIMIT=60 "$here/run.sh" --quick || exit 1
 awk -F, '
   NR == 1 { next }
@@ -27,4 +29,14 @@ awk -F, '
     if (rows != 32 || timing != 8) { print "FAIL: " rows " throughput rows (want 32), " timing " timing rows (want 8)"; bad++ }
     if (bad) exit 1
     print "bench smoke: " rows " throughput rows and " timing " timing rows complete, nothing lost"
-  }' "$csv"
+  }' "$csv" || exit 1
+
+export OMP_TARGET_OFFLOAD=MANDATORY LIBOMPTARGET_IO_URING=1 KMP_WARNINGS=0
+"$BIN/printf_bench" fputs 2 4 100 >"$out" 2>/dev/null || { echo "FAIL: printf_bench fputs"; exit 1; }
+census=$("$BIN/line_census" 2 4 100 <"$out")
+[ "$census" = "lines=800 distinct=800 duplicates=0 malformed=0 lost=0" ] || { echo "FAIL: fputs: $census"; exit 1; }
+figures=$("$BIN/printf_bench" format 2 4 100 2>&1 >/dev/null)
+want=$(sed -n 's/.* bytes=\([0-9]*\) .*/\1/p' <<<"$figures")
+got=$(sed -n 's/^formatted_bytes=\([0-9]*\)$/\1/p' <<<"$figures")
+[ -n "$want" ] && [ "$want" = "$got" ] || { echo "FAIL: format: $figures"; exit 1; }
+echo "bench smoke: fputs 800 lines once each; format $got bytes, as glibc"
