@@ -121,8 +121,8 @@ static uint32_t word(const struct oiu_channel *ch, uint64_t off) {
  * Every SQE gets exactly one CQE: at release, with no device code running,
  * SQEs submitted == CQEs posted == CQEs reaped (counters modulo 2^32), the
  * kernel dropped none, and the text of every buffered-stream frame device
- * code completed was written (or dropped on a write error). Says so under LIBOMPTARGET_INFO; a dropped CQE
- * is reported always.
+ * code completed was written (or dropped on a write error). Says so under
+ * LIBOMPTARGET_INFO; a dropped CQE is reported always.
  */
 static void report_release(const struct oiu_device *dev) {
   const struct oiu_channel *ch = dev->ch;

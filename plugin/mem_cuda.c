@@ -19,6 +19,7 @@ typedef struct CUstream_st *CUstream;
 #define CU_MEMHOSTREGISTER_PORTABLE 0x01
 #define CU_MEMHOSTREGISTER_DEVICEMAP 0x02
 #define CU_STREAM_NON_BLOCKING 0x1
+#define CUDA_ERROR_INVALID_VALUE 1
 
 static struct {
   void *lib;
@@ -143,7 +144,7 @@ int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *h
     CUresult cr = to_region ? cu.copy(h, gpu, n, r->gpu_stream) : cu.copy(gpu, h, n, r->gpu_stream);
     if (!cr)
       cr = cu.stream_sync(r->gpu_stream);
-    if (cr == 1 /* CUDA_ERROR_INVALID_VALUE: not an address the driver knows */) {
+    if (cr == CUDA_ERROR_INVALID_VALUE) { /* not an address the driver knows */
       err = -EINVAL;
     } else if (cr) {
       oiu_warn("CUDA copy of %zu bytes %s GPU memory failed (error %d); device threads copy instead",

@@ -57,11 +57,18 @@ static const char *ring_of(struct oiu_device *dev, int k) {
   return (const char *)dev->ch + dev->ch->rings_off + (uint64_t)k * dev->ch->ring_size;
 }
 
-/* n bytes at ring position pos (wrapping at the end) to dst. */
-static void ring_copy(char *dst, const char *ring, uint64_t size, uint64_t pos, uint64_t n) {
-  uint64_t at = pos & (size - 1), first = n < size - at ? n : size - at;
-  memcpy(dst, ring + at, first);
-  memcpy(dst + first, ring, n - first);
+/* n bytes from position from of ring src to position to of ring dst, both of size bytes. */
+static void ring_copy(char *dst, uint64_t to, const char *src, uint64_t from, uint64_t n,
+                      uint64_t size) {
+  while (n) {
+    uint64_t a = from & (size - 1), b = to & (size - 1), k = n;
+    if (k > size - a)
+      k = size - a;
+    if (k > size - b)
+      k = size - b;
+    memcpy(dst + b, src + a, k);
+    from += k, to += k, n -= k;
+  }
 }
 
 /* Whether a complete frame waits at ring position pos; its text length goes to len. */
@@ -98,14 +105,7 @@ static int take(struct oiu_device *dev, int k) {
       break; /* not complete yet */
     if (len > size - (hs->head - hs->tail))
       break; /* no room for it until a write completes */
-    char *dst = hs->buf + (hs->head & (size - 1));
-    uint64_t to_end = size - (hs->head & (size - 1));
-    if (len <= to_end) {
-      ring_copy(dst, ring, size, hs->scan + 8, len);
-    } else {
-      ring_copy(dst, ring, size, hs->scan + 8, to_end);
-      ring_copy(hs->buf, ring, size, hs->scan + 8 + to_end, len - to_end);
-    }
+    ring_copy(hs->buf, hs->head, ring, hs->scan + 8, len, size);
     hs->head += len;
     hs->taken += len;
     hs->scan += oiu_frame_size(len);

@@ -45,7 +45,8 @@ int main(int argc, char **argv) {
   uint64_t n = argc > 1 ? parse_size(argv[1]) : 64u << 20;
   int rounds = argc > 2 ? atoi(argv[2]) : 4;
   char path[4096];
-  snprintf(path, sizeof path, "%s/oiu_copy_contention.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  const char *dir = getenv("TMPDIR");
+  snprintf(path, sizeof path, "%s/oiu_copy_contention.XXXXXX", dir ? dir : "/tmp");
   int fd = mkstemp(path);
   if (fd < 0 || n == 0 || rounds < 1) {
     fprintf(stderr, "usage: copy_contention SIZE ROUNDS (and a writable /tmp)\n");
