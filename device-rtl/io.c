@@ -44,12 +44,11 @@ uint64_t oiu_kernel_addr(const struct oiu_channel *ch, const void *p, uint64_t n
 typedef uint32_t oiu_v4 __attribute__((ext_vector_type(4)));
 
 /*
- * One thread's copy, as wide as the two addresses allow, with several loads
- * in flight per iteration (a GPU thread waits ~1 us for each over PCIe).
- * Staging reads are volatile (ld.volatile: uncached), since the kernel
- * rewrites the same staging bytes for every request.
+ * One thread's copy, as wide as the two addresses allow, with 16 loads of
+ * 16 bytes in flight per iteration: a GPU thread waits ~1 us for each load
+ * across PCIe, so the loads in flight set the rate of reads from staging.
  */
-#define COPY_BODY(SRC_QUAL)                                                                  \
+#define COPY_BODY()                                                                          \
   uintptr_t mis = ((uintptr_t)d ^ (uintptr_t)s);                                             \
   if ((mis & 15) == 0 && n >= 64) {                                                          \
     while ((uintptr_t)d & 15) {                                                              \
@@ -57,14 +56,13 @@ typedef uint32_t oiu_v4 __attribute__((ext_vector_type(4)));
       n--;                                                                                   \
     }                                                                                        \
     oiu_v4 *dv = (oiu_v4 *)d;                                                                \
-    const SRC_QUAL oiu_v4 *sv = (const SRC_QUAL oiu_v4 *)s;                                  \
+    const oiu_v4 *sv = (const oiu_v4 *)s;                                                    \
     uint64_t k = n / 16;                                                                     \
     uint64_t i = 0;                                                                          \
-    for (; i + 8 <= k; i += 8) {                                                             \
-      oiu_v4 a0 = sv[i], a1 = sv[i + 1], a2 = sv[i + 2], a3 = sv[i + 3];                     \
-      oiu_v4 a4 = sv[i + 4], a5 = sv[i + 5], a6 = sv[i + 6], a7 = sv[i + 7];                 \
-      dv[i] = a0, dv[i + 1] = a1, dv[i + 2] = a2, dv[i + 3] = a3;                            \
-      dv[i + 4] = a4, dv[i + 5] = a5, dv[i + 6] = a6, dv[i + 7] = a7;                        \
+    for (; i + 16 <= k; i += 16) {                                                           \
+      oiu_v4 a[16];                                                                          \
+      _Pragma("unroll") for (int j = 0; j < 16; j++) a[j] = sv[i + j];                       \
+      _Pragma("unroll") for (int j = 0; j < 16; j++) dv[i + j] = a[j];                       \
     }                                                                                        \
     for (; i < k; i++)                                                                       \
       dv[i] = sv[i];                                                                         \
@@ -75,7 +73,7 @@ typedef uint32_t oiu_v4 __attribute__((ext_vector_type(4)));
       n--;                                                                                   \
     }                                                                                        \
     uint64_t *dw = (uint64_t *)d;                                                            \
-    const SRC_QUAL uint64_t *sw = (const SRC_QUAL uint64_t *)s;                              \
+    const uint64_t *sw = (const uint64_t *)s;                              \
     uint64_t k = n / 8;                                                                      \
     for (uint64_t i = 0; i < k; i++)                                                         \
       dw[i] = sw[i];                                                                         \
@@ -86,7 +84,7 @@ typedef uint32_t oiu_v4 __attribute__((ext_vector_type(4)));
       n--;                                                                                   \
     }                                                                                        \
     uint32_t *dw = (uint32_t *)d;                                                            \
-    const SRC_QUAL uint32_t *sw = (const SRC_QUAL uint32_t *)s;                              \
+    const uint32_t *sw = (const uint32_t *)s;                              \
     uint64_t k = n / 4;                                                                      \
     for (uint64_t i = 0; i < k; i++)                                                         \
       dw[i] = sw[i];                                                                         \
@@ -98,10 +96,14 @@ typedef uint32_t oiu_v4 __attribute__((ext_vector_type(4)));
 void oiu_copy_to_stage(char *d, const char *s, uint64_t n) { COPY_BODY() }
 
 void oiu_copy_from_stage(char *d, const char *stage, uint64_t n) {
-  /* Pairs with the kernel's writes before its CQE (whose acquire the caller saw). */
+  /* The kernel rewrites these staging bytes for every request. Its writes
+   * come before its CQE, whose acquire the caller saw (through the reaper's
+   * release of the cell): this thread's system-scope acquire fence makes
+   * them visible to the plain loads below (it drops stale cached copies),
+   * which, unlike volatile loads, stay many in flight. */
   __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_SYS);
-  const volatile char *s = stage;
-  COPY_BODY(volatile)
+  const char *s = stage;
+  COPY_BODY()
 }
 #else
 void oiu_copy_to_stage(char *d, const char *s, uint64_t n) { __builtin_memcpy(d, s, n); }

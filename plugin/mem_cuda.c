@@ -74,6 +74,36 @@ static int cuda_load(void) {
   return 0;
 }
 
+/*
+ * The copy engine's stream and first copies, made here, before any kernel
+ * runs: the driver may set up a stream or a copy path lazily, and doing so
+ * while a kernel that waits for the copy runs may never finish (a pointer
+ * query blocked on a driver lock during a kernel: H200, driver 580). On
+ * failure the copies stay with device threads (gpu_ctx cleared).
+ */
+static void copy_warm_up(struct oiu_region *r, int ordinal) {
+  CUresult cr = cu.stream_create((CUstream *)&r->gpu_stream, CU_STREAM_NON_BLOCKING);
+  uint64_t host = (uint64_t)(uintptr_t)r->host;
+  if (!cr) /* both directions, 64 bytes: zeros both (the block was zeroed, the region is fresh) */
+    cr = cu.copy(host, r->local_addr, 64, r->gpu_stream);
+  if (!cr)
+    cr = cu.copy(r->local_addr, host, 64, r->gpu_stream);
+  if (!cr)
+    cr = cu.stream_sync(r->gpu_stream);
+  if (cr) {
+    oiu_warn("CUDA device %d: the copy engine failed its first copy (error %d); device threads "
+             "copy instead",
+             ordinal, cr);
+    if (r->gpu_stream)
+      cu.stream_destroy(r->gpu_stream);
+    r->gpu_stream = NULL;
+    r->gpu_ctx = NULL;
+    return;
+  }
+  oiu_info("CUDA device %d: copy engine ready (stream and first copies made before any kernel)",
+           ordinal);
+}
+
 int oiu_mem_cuda_map(struct oiu_region *r, int ordinal) {
   int err = cuda_load();
   if (err)
@@ -105,6 +135,8 @@ int oiu_mem_cuda_map(struct oiu_region *r, int ordinal) {
   cr = cu.mem_alloc(&local, r->local_size);
   if (!cr)
     cr = cu.memset_d8(local, 0, r->local_size);
+  if (!cr) /* the memset may run asynchronously: done before any stream of ours or libomptarget's */
+    cr = cu.stream_sync(NULL);
   if (cr) {
     oiu_warn("CUDA device %d: cuMemAlloc of %zu bytes failed (error %d)", ordinal,
              r->local_size, cr);
@@ -117,6 +149,8 @@ int oiu_mem_cuda_map(struct oiu_region *r, int ordinal) {
   r->device_addr = dptr;
   r->local_addr = local;
   r->gpu_ctx = ctx;
+  if (oiu_cfg.copy_engine)
+    copy_warm_up(r, ordinal);
 out:
   cu.ctx_pop(&popped);
   return err;

@@ -52,7 +52,10 @@ void oiu_mem_free(struct oiu_region *r) {
   r->host = NULL;
 }
 
-int oiu_mem_can_copy(const struct oiu_region *r) { return r->host && r->backend == OIU_MEM_CUDA; }
+/* gpu_ctx is cleared when the copy engine failed its first copy (mem_cuda.c). */
+int oiu_mem_can_copy(const struct oiu_region *r) {
+  return r->host && r->backend == OIU_MEM_CUDA && r->gpu_ctx;
+}
 
 int oiu_mem_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n) {
   return oiu_mem_can_copy(r) ? oiu_mem_cuda_copy(r, to_region, gpu, host, n) : -ENOSYS;
