@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -61,20 +62,54 @@ static int32_t execute(const struct oiu_sqe *s) {
   }
 }
 
-/* Posts one CQE; 0 when the CQ is full (the request then waits: backpressure). */
-static int post(struct oiu_channel *ch, uint64_t user_data, int32_t res) {
+/*
+ * LIBOMPTARGET_IO_URING_TRACE=1: one line per request, naming the staging
+ * slot its buffer lies in, so a request with a wrong buffer or length is
+ * seen for what it is (which device call made it: the slot and user_data).
+ */
+static void trace(const struct oiu_device *dev, uint32_t index, const struct oiu_sqe *s,
+                  int32_t res) {
+  static const char *const names[] = {
+      [OIU_OP_NOP] = "nop",     [OIU_OP_WRITE] = "write",       [OIU_OP_READ] = "read",
+      [OIU_OP_FSYNC] = "fsync", [OIU_OP_OPENAT] = "openat",     [OIU_OP_CLOSE] = "close",
+      [OIU_OP_STATX] = "statx", [OIU_OP_UNLINKAT] = "unlinkat", [OIU_OP_MKDIRAT] = "mkdirat"};
+  const struct oiu_channel *ch = dev->ch;
+  const char *name = s->opcode < sizeof names / sizeof *names && names[s->opcode]
+                         ? names[s->opcode]
+                         : "unknown";
+  uint64_t staging = ch->host_addr + ch->staging_off;
+  uint64_t at = s->addr - staging;
+  char where[48] = "";
+  if (s->addr >= staging && at < (uint64_t)ch->nslots * ch->slot_size)
+    snprintf(where, sizeof where, " (slot %llu +%llu)", (unsigned long long)(at / ch->slot_size),
+             (unsigned long long)(at % ch->slot_size));
+  fprintf(stderr,
+          "omp-iouring: device %d: sqe %u: %s fd %d addr %#llx%s len %u off %lld flags %#x "
+          "user_data %#llx -> %d\n",
+          dev->num, index, name, s->fd, (unsigned long long)s->addr, where, s->len,
+          (long long)s->off, s->op_flags, (unsigned long long)s->user_data, res);
+}
+
+/* Whether the CQ has room for one more CQE. Completion cells bound in-flight
+ * requests to the CQ size, so there always is; a request waits otherwise
+ * (checked before it is performed, so none is performed twice). */
+static int cq_room(const struct oiu_channel *ch) {
+  const char *base = (const char *)ch;
+  uint32_t t = *(const uint32_t *)(base + ch->cq_tail_off); /* we are its only writer */
+  /* Pairs with the device reaper's release of cq head. */
+  return t - __atomic_load_n((const uint32_t *)(base + ch->cq_head_off), __ATOMIC_ACQUIRE) <
+         ch->cq_entries;
+}
+
+/* Posts one CQE (cq_room said there is room). */
+static void post(struct oiu_channel *ch, uint64_t user_data, int32_t res) {
   char *base = (char *)ch;
   uint32_t *cq_tail = (uint32_t *)(base + ch->cq_tail_off);
-  uint32_t t = *cq_tail; /* we are its only writer */
-  /* Completion cells bound in-flight requests to the CQ size, so there is
-   * always room. Pairs with the device reaper's release of cq head. */
-  if (t - __atomic_load_n((uint32_t *)(base + ch->cq_head_off), __ATOMIC_ACQUIRE) >= ch->cq_entries)
-    return 0;
+  uint32_t t = *cq_tail;
   struct oiu_cqe *cqes = (struct oiu_cqe *)(base + ch->cqes_off);
   cqes[t & ch->cq_mask] = (struct oiu_cqe){.user_data = user_data, .res = res};
   /* Pairs with the device reaper's acquire of cq tail: the CQE is complete. */
   __atomic_store_n(cq_tail, t + 1, __ATOMIC_RELEASE);
-  return 1;
 }
 
 /*
@@ -104,10 +139,11 @@ static unsigned unpark(struct oiu_device *dev) {
     return 0;
   unsigned done = 0;
   for (unsigned i = 0; i < e->nparked;) {
-    if (!p[i].revents || !post(dev->ch, e->parked[i].user_data, execute(&e->parked[i]))) {
+    if (!p[i].revents || !cq_room(dev->ch)) {
       i++;
       continue;
     }
+    post(dev->ch, e->parked[i].user_data, execute(&e->parked[i]));
     e->nparked--; /* the last one takes its place */
     e->parked[i] = e->parked[e->nparked];
     p[i] = p[e->nparked];
@@ -127,6 +163,8 @@ unsigned oiu_emulate(struct oiu_device *dev, unsigned *wait_us) {
   uint32_t tail = __atomic_load_n((uint32_t *)(base + ch->sq_tail_off), __ATOMIC_ACQUIRE);
   for (; head != tail; head++, n++) {
     const struct oiu_sqe *s = &sqes[head & ch->sq_mask];
+    if (!cq_room(ch))
+      break; /* the SQE waits in the ring */
     if (would_block(s)) {
       struct oiu_emulator *e = dev->emulator;
       if (!e && !(e = dev->emulator = calloc(1, sizeof *e)))
@@ -134,8 +172,11 @@ unsigned oiu_emulate(struct oiu_device *dev, unsigned *wait_us) {
       if (e->nparked == OIU_MAX_PARKED)
         break; /* the ring waits until a parked read completes */
       e->parked[e->nparked++] = *s; /* a copy: the SQE's ring entry is reused */
-    } else if (!post(ch, s->user_data, execute(s))) {
-      break;
+    } else {
+      int32_t res = execute(s);
+      if (oiu_cfg.trace)
+        trace(dev, head, s, res);
+      post(ch, s->user_data, res);
     }
     /* Pairs with the device producer's acquire of sq head: the SQE may be reused. */
     __atomic_store_n(sq_head, head + 1, __ATOMIC_RELEASE);

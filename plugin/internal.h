@@ -24,6 +24,7 @@ struct oiu_config {
   unsigned chunk_size;    /* LIBOMPTARGET_IO_URING_CHUNK_SIZE: bytes per chunk */
   unsigned file_buffer;   /* LIBOMPTARGET_IO_URING_FILE_BUFFER: largest device FILE buffer */
   unsigned copy_engine;   /* LIBOMPTARGET_IO_URING_COPY_ENGINE: bulk staging copies by the GPU's copy engine */
+  unsigned trace;         /* LIBOMPTARGET_IO_URING_TRACE: one stderr line per request the host thread performs */
 };
 int oiu_config_load(struct oiu_config *c);
 void oiu_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

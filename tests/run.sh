@@ -16,6 +16,7 @@
 #   run.sh stdin FILE_HANDOFF SINK          device code reads stdin (SINK: file or pipe), byte for byte
 #   run.sh prompt FILE_HANDOFF              a device prompt appears while another device thread waits on stdin
 #   run.sh transform EXAMPLE CHECK          the file example on 3 MiB of random values, checked; then a missing input
+#   run.sh trace LINES CHECK T M K          LIBOMPTARGET_IO_URING_TRACE=1, unbuffered: one trace line per printf, its whole length written
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -119,6 +120,26 @@ devices)
   clean=$(grep -Ec 'omp-iouring: device [0-9]+ .*: released: ([0-9]+) SQEs submitted, \1 consumed, \1 CQEs posted, \1 reaped, 0 dropped; buffered bytes written/committed: stdout ([0-9]+)/\2, stderr ([0-9]+)/\3$' "$tmp/err" || true)
   echo "channels: $ready ready, $clean released clean"
   [ "$ready" = "$ndev" ] && [ "$clean" = "$ndev" ]
+  ;;
+trace)
+  # One request per unbuffered printf (each line fits a slot): every line
+  # arrives, and the trace names each one, a write of fd 1 from a slot whose
+  # result is its whole length, each slot in range.
+  app=$1 check=$2
+  shift 2
+  LIBOMPTARGET_IO_URING_TRACE=1 LIBOMPTARGET_IO_URING_BUFFER=none "$app" "$@" >"$tmp/out" 2>"$tmp/err"
+  "$check" "$@" <"$tmp/out"
+  want=$(($1 * $2 * $3))
+  awk -v want="$want" '
+    /^omp-iouring: device [0-9]+: sqe [0-9]+: / {
+      n++
+      if (!match($0, /: write fd 1 addr 0x[0-9a-f]+ \(slot [0-9]+ \+0\) len [0-9]+ /)) { print "not a slot write: " $0; bad = 1; next }
+      split(substr($0, RSTART, RLENGTH), f, " ")
+      if ($NF != f[11]) { print "result " $NF " for length " f[11] ": " $0; bad = 1 }
+      bytes += $NF
+    }
+    END { printf "trace: %d requests, %d bytes\n", n, bytes; exit bad || n != want }' "$tmp/err"
+  [ "$(wc -c <"$tmp/out")" -gt 0 ] && awk -v b="$(wc -c <"$tmp/out")" '/-> [0-9]+$/ { s += $NF } END { exit s != b }' "$tmp/err"
   ;;
 hello)
   "$1" >"$tmp/out"
