@@ -116,24 +116,26 @@ static int fd_vprintf(int fd, const char *fmt, va_list ap) {
   m.sink.flush = 0;
   int n = oiu_vformat(&m.sink, fmt, aq);
   va_end(aq);
-  if (n >= 0 && (size_t)n > m.sink.cap) {
-    /* Longer than a slot: produced again and written in slot-sized pieces.
-     * Counting first means a call that fails (n < 0) writes nothing at all,
-     * as a buffered one does, not the pieces before the failing conversion.
-     * The group taken with lanes printing short text is given back first
-     * (they release it in a moment) and a group of the long callers alone
-     * taken, so no lane waits at a release for another's many pieces. */
-    oiu_slot_release(ch, &m.ref);
-    oiu_slot_acquire(ch, &m.ref);
-    m.sink.buf = oiu_slot_data(ch, m.ref.slot);
+  /* Longer than a slot: nothing of it is written from this slot. Counting
+   * first means a call that fails (n < 0) writes nothing at all, as a
+   * buffered one does, not the pieces before the failing conversion. */
+  int long_text = n >= 0 && (size_t)n > m.sink.cap;
+  if (long_text)
     m.sink.len = 0;
-    m.sink.total = 0;
-    m.sink.flush = oiu_message_flush;
-    n = oiu_vformat(&m.sink, fmt, ap);
-  }
   if (n < 0 && m.sink.err == 0)
     m.sink.err = n;
+  /* Every lane that took the group gives it back here, together (on AMD
+   * GPUs a group may only be freed where its lanes are converged). */
   int r = message_end(&m);
+  if (long_text) {
+    /* Produced again in a group of the long callers alone and written in
+     * slot-sized pieces: no lane with short text waits for them. */
+    message_begin(&m, ch, fd);
+    n = oiu_vformat(&m.sink, fmt, ap);
+    if (n < 0 && m.sink.err == 0)
+      m.sink.err = n;
+    r = message_end(&m);
+  }
   return r < 0 ? std_failed(fd, r) : n;
 }
 
@@ -144,12 +146,22 @@ static int fd_write(int fd, const void *p, size_t n, int newline) {
     return std_failed(fd, -OIU_ENOSYS);
   if (oiu_stream_mode(ch, fd) != OIU_UNBUFFERED)
     return oiu_stream_write(ch, fd, p, n, newline);
+  /* Text longer than a slot goes from a group of the long callers alone, in
+   * slot-sized pieces, after the group taken with the others is given back
+   * (as in fd_vprintf). */
+  int long_text = n + (newline ? 1 : 0) > ch->slot_size;
   struct message m;
-  message_begin(&m, ch, fd);
-  message_put(&m, (const char *)p, n);
-  if (newline)
-    message_put(&m, "\n", 1);
-  int r = message_end(&m);
+  int r = 0;
+  for (int round = 0; round < 1 + long_text; round++) {
+    message_begin(&m, ch, fd);
+    if (round == long_text) { /* short text in the first round, long in the second */
+      message_put(&m, (const char *)p, n);
+      if (newline)
+        message_put(&m, "\n", 1);
+    }
+    /* Given back by all the lanes that took it, converged (see fd_vprintf). */
+    r = message_end(&m);
+  }
   return r < 0 ? std_failed(fd, r) : 0;
 }
 

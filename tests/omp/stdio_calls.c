@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NRETS 32
+#define NRETS 40
 
 #pragma omp declare target
 static int via_vfprintf(FILE *f, const char *fmt, ...) {
@@ -45,9 +45,15 @@ static int length(const char *s) {
   return n;
 }
 
+/* Longer than a staging slot (1 KiB by default): written in pieces. */
+static char long_text[3001];
+
 static void do_calls(int *r) {
   char buf[64];
   int i = 0;
+  for (int k = 0; k < 3000; k++)
+    long_text[k] = (char)('a' + k % 26);
+  long_text[3000] = '\0';
   r[i++] = printf("printf %d %s %5.2f|%-6x|%c\n", 42, "str", 3.14159, 255u, 'z');
   r[i++] = printf("no newline, then one: ");
   r[i++] = printf("\n");
@@ -80,6 +86,10 @@ static void do_calls(int *r) {
   r[i++] = printf("%s|%s\n", buf, (char *)0);
   r[i++] = fflush(stdout);
   r[i++] = printf("%c", '\0'); /* a NUL byte is output too */
+  r[i++] = puts(long_text);
+  r[i++] = fputs(long_text, stderr);
+  r[i++] = fprintf(stderr, "\n%s|%d\n", long_text, 3000);
+  r[i++] = (int)fwrite(long_text, 3, 1000, stdout);
   r[i++] = printf("\nlast line %5.1f%%\n", 99.5);
 }
 #pragma omp end declare target
