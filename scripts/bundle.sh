@@ -67,6 +67,12 @@ B=$stage/$name
 mkdir -p "$B/bin" "$B/lib"
 manifest=$B/MANIFEST.txt
 : >"$manifest"
+# Which code this is: results from a GPU node name the commit they ran.
+{
+  echo "commit $(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)"
+  echo "archs $archs"
+  echo "packed $(date -u +%Y-%m-%dT%H:%MZ)"
+} >"$B/COMMIT"
 
 # ---- the test list ----
 (cd "$build" && ctest --show-only=json-v1) >"$stage/tests.json" ||
