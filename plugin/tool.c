@@ -175,6 +175,12 @@ ompt_start_tool_result_t *ompt_start_tool(unsigned int omp_version, const char *
   oiu_config_load(&oiu_cfg);
   if (&__oiu_channel == NULL)
     return NULL; /* the program has no device library linked: nothing to serve */
+  /* The copy engine's copies run on a stream of ours beside the kernel that
+   * waits for them. CUDA maps streams onto 8 hardware queues by default, and
+   * a copy on a queue shared with that kernel's stream would wait behind it.
+   * Read when a context is made, which is later than this (device init). */
+  if (oiu_cfg.copy_engine)
+    setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32", 0);
   const char *user_tool = getenv("OMP_TOOL_LIBRARIES");
   if (user_tool && *user_tool) {
     oiu_warn("OMP_TOOL_LIBRARIES=%s takes the process's one OMPT tool slot; "
