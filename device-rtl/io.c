@@ -350,8 +350,17 @@ long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
         break;
       moved = true;
     }
+    /* Idle entries with nothing left to issue give their chunks back now,
+     * not after the loop: an AMD wavefront has no independent thread
+     * scheduling, so a lane that left the loop waits there for the lanes still
+     * in it, which may be waiting for those very chunks. */
+    for (uint32_t i = 0; i < depth && g.next >= g.limit; i++)
+      if (!e[i].busy && e[i].chunk >= 0) {
+        chunk_give(ch, (uint32_t)e[i].chunk);
+        e[i].chunk = -1;
+      }
     if (g.nbusy == 0 && g.next >= g.limit)
-      break;
+      break; /* every chunk given back */
     if (moved) {
       round = 0;
       continue;
@@ -361,9 +370,6 @@ long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
       oiu_progress(ch);
     oiu_pause(round < 20 ? round++ : round);
   }
-  for (uint32_t i = 0; i < depth; i++)
-    if (e[i].chunk >= 0)
-      chunk_give(ch, (uint32_t)e[i].chunk);
   if (g.cut == 0 && g.err)
     return g.err;
   return (long long)g.cut;
