@@ -16,6 +16,7 @@
 #   run.sh stdin FILE_HANDOFF SINK          device code reads stdin (SINK: file or pipe), byte for byte
 #   run.sh prompt FILE_HANDOFF              a device prompt appears while another device thread waits on stdin
 #   run.sh transform EXAMPLE CHECK          the file example on 3 MiB of random values, checked; then a missing input
+#   run.sh nonblock LINES CHECK T M K       stdout a non-blocking pipe to a slow reader (EAGAIN, short writes): every line once
 #   run.sh trace LINES CHECK T M K          LIBOMPTARGET_IO_URING_TRACE=1, unbuffered: one trace line per printf, its whole length written
 set -euo pipefail
 tmp=$(mktemp -d)
@@ -120,6 +121,29 @@ devices)
   clean=$(grep -Ec 'omp-iouring: device [0-9]+ .*: released: ([0-9]+) SQEs submitted, \1 consumed, \1 CQEs posted, \1 reaped, 0 dropped; buffered bytes written/committed: stdout ([0-9]+)/\2, stderr ([0-9]+)/\3$' "$tmp/err" || true)
   echo "channels: $ready ready, $clean released clean"
   [ "$ready" = "$ndev" ] && [ "$clean" = "$ndev" ]
+  ;;
+nonblock)
+  # O_NONBLOCK on the pipe (the write end's open file, which the program
+  # inherits) and a reader that drains it slowly: writes fail with EAGAIN or
+  # write part of their text, and every line must still arrive exactly once.
+  app=$1 check=$2
+  shift 2
+  {
+    python3 -c 'import fcntl, os; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK)'
+    exec "$app" "$@"
+  } | python3 -c '
+import sys, time
+n = 0
+while True:
+    b = sys.stdin.buffer.raw.read(3000)
+    if not b:
+        break
+    sys.stdout.buffer.write(b)
+    n += 1
+    if n % 4 == 0:
+        time.sleep(0.001)
+' >"$tmp/out"
+  "$check" "$@" <"$tmp/out"
   ;;
 trace)
   # One request per unbuffered printf (each line fits a slot): every line
