@@ -5,6 +5,7 @@
  * on stdout and stderr and every return value must be identical; run.sh
  * compares the two runs byte for byte.
  */
+#include <errno.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +91,14 @@ static void do_calls(int *r) {
   r[i++] = fputs(long_text, stderr);
   r[i++] = fprintf(stderr, "\n%s|%d\n", long_text, 3000);
   r[i++] = (int)fwrite(long_text, 3, 1000, stdout);
+  /* errno from a failed call, reported the C way (glibc's texts). */
+  r[i++] = fopen("/nonexistent-dir/stdio_calls", "r") == NULL;
+  perror("fopen");
+  errno = EACCES; /* glibc's perror may itself change errno (its dup of stderr) */
+  perror(NULL);
+  r[i++] = fprintf(stderr, "%s|%s|%s\n", strerror(ENOENT), strerror(EBADF), strerror(0));
+  errno = 41; /* a value with no text: glibc's perror prints the number */
+  perror("unknown");
   r[i++] = printf("\nlast line %5.1f%%\n", 99.5);
 }
 #pragma omp end declare target
