@@ -44,10 +44,13 @@ uint64_t oiu_kernel_addr(const struct oiu_channel *ch, const void *p, uint64_t n
 typedef uint32_t oiu_v4 __attribute__((ext_vector_type(4)));
 
 /*
- * One thread's copy, as wide as the two addresses allow, with 16 loads of
- * 16 bytes in flight per iteration: a GPU thread waits ~1 us for each load
- * across PCIe, so the loads in flight set the rate of reads from staging.
+ * One thread's copy, as wide as the two addresses allow, with COPY_BATCH
+ * loads of 16 bytes in flight per iteration: a GPU thread waits ~1 us for
+ * each load across PCIe, so the loads in flight set the rate. The batch fits
+ * the device library's register cap (OIU_NVPTX_MAX_REGISTERS, CMakeLists.txt)
+ * without spilling; bulk data goes faster through the copy engine.
  */
+#define COPY_BATCH 4
 #define COPY_BODY()                                                                          \
   uintptr_t mis = ((uintptr_t)d ^ (uintptr_t)s);                                             \
   if ((mis & 15) == 0 && n >= 64) {                                                          \
@@ -59,10 +62,10 @@ typedef uint32_t oiu_v4 __attribute__((ext_vector_type(4)));
     const oiu_v4 *sv = (const oiu_v4 *)s;                                                    \
     uint64_t k = n / 16;                                                                     \
     uint64_t i = 0;                                                                          \
-    for (; i + 16 <= k; i += 16) {                                                           \
-      oiu_v4 a[16];                                                                          \
-      _Pragma("unroll") for (int j = 0; j < 16; j++) a[j] = sv[i + j];                       \
-      _Pragma("unroll") for (int j = 0; j < 16; j++) dv[i + j] = a[j];                       \
+    for (; i + COPY_BATCH <= k; i += COPY_BATCH) {                                           \
+      oiu_v4 a[COPY_BATCH];                                                                  \
+      _Pragma("unroll") for (int j = 0; j < COPY_BATCH; j++) a[j] = sv[i + j];               \
+      _Pragma("unroll") for (int j = 0; j < COPY_BATCH; j++) dv[i + j] = a[j];               \
     }                                                                                        \
     for (; i < k; i++)                                                                       \
       dv[i] = sv[i];                                                                         \
@@ -100,7 +103,7 @@ void oiu_copy_from_stage(char *d, const char *stage, uint64_t n) {
    * come before its CQE, whose acquire the caller saw (through the reaper's
    * release of the cell): this thread's system-scope acquire fence makes
    * them visible to the plain loads below (it drops stale cached copies),
-   * which, unlike volatile loads, stay many in flight. */
+   * which, unlike volatile loads, stay several in flight. */
   __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_SYS);
   const char *s = stage;
   COPY_BODY()
