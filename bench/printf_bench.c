@@ -11,6 +11,10 @@
  *   printf_bench latency N                   one thread, N printf round trips
  *   printf_bench outlat N                    N lines, each timed until it is in stdout's file
  *   printf_bench idle SECONDS                a target region that prints nothing
+ *   printf_bench triad MIB ROUNDS            a memory-bound kernel (a = b + s*c over
+ *                                            MIB MiB per array) with a printf it never
+ *                                            reaches: what the library's registers cost
+ *                                            a user kernel (GB/s; compare builds)
  * BYTES 0 (default) prints LINE below; 30 or more prints lines of exactly BYTES
  * bytes (the same numbers, space padded). Every line is distinct, so a sink
  * can be checked for lost and duplicated lines.
@@ -301,6 +305,43 @@ static int idle(double seconds) {
   return 0;
 }
 
+/* A kernel's registers are the most any function it may call needs: a printf
+ * that never runs still sets them, and with them how many warps fit an SM. */
+static int triad(long mib, int rounds) {
+  long n = mib * (1 << 20) / (long)sizeof(double);
+  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *c = malloc(n * sizeof *c);
+  if (!a || !b || !c || n < 1 || rounds < 1)
+    return 2;
+  for (long i = 0; i < n; i++)
+    b[i] = (double)(i % 1000), c[i] = 0.5;
+  double best = 1e30, sum = 0;
+#pragma omp target data map(alloc : a[0 : n]) map(to : b[0 : n], c[0 : n])
+  {
+    for (int r = 0; r <= rounds; r++) {
+      double t0 = now();
+#pragma omp target teams distribute parallel for
+      for (long i = 0; i < n; i++) {
+        a[i] = b[i] + 3.0 * c[i];
+        if (a[i] < 0) /* never: the values are >= 1.5 */
+          printf("triad: a[%ld] = %f\n", i, a[i]);
+      }
+      double dt = now() - t0;
+      if (r > 0 && dt < best) /* round 0 loads the image */
+        best = dt;
+    }
+#pragma omp target update from(a[0 : n])
+  }
+  for (long i = 0; i < n; i++)
+    sum += a[i];
+  double want = 0;
+  for (long i = 0; i < n; i++)
+    want += (double)(i % 1000) + 1.5;
+  fprintf(stderr, "triad_mib=%ld rounds=%d best_seconds=%.6f GB_per_s=%.1f checksum_ok=%d\n", mib,
+          rounds, best, 3.0 * n * sizeof(double) / best / 1e9, sum == want);
+  free(a), free(b), free(c);
+  return sum == want ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   int bytes = argc == 6 ? atoi(argv[5]) : 0;
   if ((argc == 5 || argc == 6) && bytes && (bytes < SIZED_FIXED + 1 || bytes > 250)) {
@@ -321,6 +362,8 @@ int main(int argc, char **argv) {
     return latency(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "idle"))
     return idle(atof(argv[2]));
-  fprintf(stderr, "usage: %s lines|host TEAMS THREADS LINES [BYTES] | fputs|format TEAMS THREADS LINES | latency N | outlat N | idle SECONDS\n", argv[0]);
+  if (argc == 4 && !strcmp(argv[1], "triad"))
+    return triad(atol(argv[2]), atoi(argv[3]));
+  fprintf(stderr, "usage: %s lines|host TEAMS THREADS LINES [BYTES] | fputs|format TEAMS THREADS LINES | latency N | outlat N | idle SECONDS | triad MIB ROUNDS\n", argv[0]);
   return 2;
 }

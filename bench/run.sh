@@ -5,7 +5,8 @@
 # device printf with the default and a 1 GiB FIFO; LLVM libc's RPC printf; the
 # host CPU's own threads) to /dev/null, a file and a pipe, 48- and 200-byte
 # lines, 1 to 67,584 threads; then printf latency, output latency, the
-# host thread's idle cost, and file I/O rates (file_bench, 1 GiB;
+# host thread's idle cost, a user kernel's bandwidth with the library's
+# registers capped or not (triad), and file I/O rates (file_bench, 1 GiB;
 # OIU_BENCH_FILE_BYTES changes the size).
 #
 #   bench/run.sh            full table (for a GPU; about 5 minutes)
@@ -32,17 +33,18 @@ if [ "${1:-}" = --quick ]; then
   scales=("1 1 100 20" "2 8 50 10" "4 16 20 5")
   full="4 16"
   lat_calls=200 idle_s=1
-  fbytes=16M
+  fbytes=16M triad_mib=16
 else
   scales=("1 1 1000 200" "1 32 200 50" "4 256 100 20" "132 256 100 10" "264 256 50 5")
   full="132 256"
   lat_calls=2000 idle_s=10
-  fbytes=${OIU_BENCH_FILE_BYTES:-1G}
+  fbytes=${OIU_BENCH_FILE_BYTES:-1G} triad_mib=1024
 fi
 
 # name | program | mode | slow (fewer lines) | environment
 configs=(
   "ours buffered|printf_bench|lines|0|LIBOMPTARGET_IO_URING=1"
+  "ours buffered, no register cap|printf_bench_uncapped|lines|0|LIBOMPTARGET_IO_URING=1"
   "ours unbuffered|printf_bench|lines|1|LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_BUFFER=none"
   "ours no io_uring|printf_bench|lines|0|LIBOMPTARGET_IO_URING=0"
   "stock printf|printf_bench_stock|lines|1|"
@@ -165,6 +167,15 @@ timing "in file (fully buffered, default)" outlat outlat "$((lat_calls / 10))" L
 echo "== host thread CPU during an idle ${idle_s} s target region"
 for mode in sqpoll enter; do
   timing "idle ($mode)" idle idle "$idle_s" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_MODE=$mode
+done
+echo "== a user kernel with a printf it never reaches: the registers it inherits set its occupancy"
+for prog in printf_bench printf_bench_uncapped printf_bench_stock; do
+  [ -x "$BIN/$prog" ] || continue
+  out=$(env LIBOMPTARGET_IO_URING=1 timeout "$LIMIT" "$BIN/$prog" triad "$triad_mib" 5 2>&1 >/dev/null | tail -n 1)
+  printf '%-40s %s\n' "triad, $prog" "$out"
+  st=ok
+  [ "$(field checksum_ok "$out")" = 1 ] || st="failed"
+  echo "triad,$prog,,,,,,$st,,$(field GB_per_s "$out"),,,,,,,," >>"$CSV"
 done
 # File I/O rates (printed, not in the CSV): device fwrite/fread/pwrite/pread of
 # one buffer against host write/read and omp_target_memcpy, every transfer checked.

@@ -20,15 +20,21 @@ awk -F, '
       print "FAIL: " $2 " " $3 " " $4 "B " $6 " threads: lines=" $11 " distinct=" $12 " lost=" $15; bad++
     }
   }
-  $1 != "printf" {
+  $1 == "triad" {
+    triads++
+    if ($8 != "ok" || $10 == "") { print "FAIL: triad " $2 ": " $8 " " $10 " GB/s"; bad++ }
+  }
+  $1 != "printf" && $1 != "triad" {
     timing++
     if ($16 == "" && $18 == "") { print "FAIL: no figure for " $2; bad++ }
   }
   END {
     # 4 configurations x (3 scales to a file + 5 sink/size pairs), 8 timing rows
-    if (rows != 32 || timing != 8) { print "FAIL: " rows " throughput rows (want 32), " timing " timing rows (want 8)"; bad++ }
+    if (rows != 32 || timing != 8 || triads < 1) {
+      print "FAIL: " rows " throughput rows (want 32), " timing " timing rows (want 8), " triads " triad rows"; bad++
+    }
     if (bad) exit 1
-    print "bench smoke: " rows " throughput rows and " timing " timing rows complete, nothing lost"
+    print "bench smoke: " rows " throughput rows, " timing " timing rows and " triads " triad rows complete, nothing lost"
   }' "$csv" || exit 1
 
 export OMP_TARGET_OFFLOAD=MANDATORY LIBOMPTARGET_IO_URING=1 KMP_WARNINGS=0
