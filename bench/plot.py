@@ -56,7 +56,11 @@ def main():
     left.grid(True, which="both", alpha=0.3)
     left.legend(fontsize=8)
 
-    top = max(int(r["threads"]) for r in rows)
+    # The sink rows' thread count: the one with rows for the most sinks and sizes.
+    combos = defaultdict(set)
+    for r in rows:
+        combos[int(r["threads"])].add((r["sink"], r["bytes"]))
+    top = max(combos, key=lambda t: (len(combos[t]), t))
     groups = [(s, b) for b in ("48", "200") for s in ("devnull", "file", "pipe")]
     by = defaultdict(dict)
     for r in rows:
@@ -85,6 +89,9 @@ def main():
     fig.suptitle(a.title)
     fig.tight_layout()
     fig.savefig(a.png, dpi=110)
+    drawn = sum(1 for key in groups if by[key])
+    print(f"plot: {len(configs)} configurations; sinks at {top} threads, {drawn} of {len(groups)} "
+          f"sink/size groups drawn; {a.png}")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: MIT
 # CI smoke run of the benchmark (host offload target, small sizes): every row
 # of our paths and the host's must complete with every line delivered once,
-# byte-exact, and every latency row must report; printf_bench's fputs mode
+# byte-exact, and every latency row must report; bench/plot.py must draw the
+# chart of the run with every sink; printf_bench's fputs mode
 # must deliver every line once and its format mode must count glibc's bytes.
 # Figures are not judged here.
 #   BIN=<build>/bench bench/smoke.sh
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-csv=$(mktemp) out=$(mktemp)
-trap 'rm -f "$csv" "$out"' EXIT
+csv=$(mktemp) out=$(mktemp) png=$(mktemp --suffix=.png)
+trap 'rm -f "$csv" "$out" "$png"' EXIT
 OIU_BENCH_CSV=$csv OIU_BENCH_LIMIT=60 "$here/run.sh" --quick || exit 1
 awk -F, '
   NR == 1 { next }
@@ -29,13 +30,18 @@ awk -F, '
     if ($16 == "" && $18 == "") { print "FAIL: no figure for " $2; bad++ }
   }
   END {
-    # 4 configurations x (3 scales to a file + 5 sink/size pairs), 8 timing rows
-    if (rows != 32 || timing != 8 || triads < 1) {
-      print "FAIL: " rows " throughput rows (want 32), " timing " timing rows (want 8), " triads " triad rows"; bad++
+    # 4 configurations x (4 scales to a file + 5 sink/size pairs), 8 timing rows
+    if (rows != 36 || timing != 8 || triads < 1) {
+      print "FAIL: " rows " throughput rows (want 36), " timing " timing rows (want 8), " triads " triad rows"; bad++
     }
     if (bad) exit 1
     print "bench smoke: " rows " throughput rows, " timing " timing rows and " triads " triad rows complete, nothing lost"
   }' "$csv" || exit 1
+# The chart of that run: every sink and size at the sink rows' thread count (4 x 16).
+drawn=$("$here/plot.py" "$csv" "$png") || { echo "FAIL: plot.py"; exit 1; }
+echo "$drawn"
+[[ $drawn == *"sinks at 64 threads, 6 of 6 sink/size groups drawn"* ]] || { echo "FAIL: chart"; exit 1; }
+[ "$(head -c 4 "$png" | od -An -c | tr -d ' ')" = '211PNG' ] || { echo "FAIL: $png is no PNG"; exit 1; }
 
 export OMP_TARGET_OFFLOAD=MANDATORY LIBOMPTARGET_IO_URING=1 KMP_WARNINGS=0
 "$BIN/printf_bench" fputs 2 4 100 >"$out" 2>/dev/null || { echo "FAIL: printf_bench fputs"; exit 1; }

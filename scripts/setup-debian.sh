@@ -61,6 +61,7 @@ packages=(
   liburing-dev libhsa-runtime-dev
   rocm-device-libs                  # ocml/ockl bitcode for gfx targets
   cmake ninja-build pkg-config python3
+  python3-matplotlib                # bench/plot.py: the benchmark chart (bench_smoke draws one)
   xz-utils dpkg-dev                 # the LLVM source tarball
 )
 (( with_gpu_libc )) && packages+=(python3-yaml)   # libc's header generator
