@@ -42,7 +42,7 @@ struct oiu_region {
   int backend;
   int foreign;          /* host memory is the backend's (an HSA pool's), not our mapping */
   void *gpu_ctx;        /* CUDA: the primary context (for copies by the host thread) */
-  void *gpu_stream;     /* CUDA: our non-blocking stream for those copies, made on first use */
+  void *gpu_stream;     /* CUDA: our non-blocking stream for those copies (mem_cuda.c, copy_warm_up) */
 };
 int oiu_mem_alloc(struct oiu_region *r, size_t size, size_t local_size, int backend,
                   int device_ordinal);
