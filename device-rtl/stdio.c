@@ -89,6 +89,13 @@ static void message_put(struct message *m, const char *p, size_t n) {
   }
 }
 
+/* Bytes plus an optional trailing newline. */
+static void message_put_line(struct message *m, const char *p, size_t n, int newline) {
+  message_put(m, p, n);
+  if (newline)
+    message_put(m, "\n", 1);
+}
+
 /* The channel, when fd is a descriptor device code may write (NULL: the host never published one). */
 static const struct oiu_channel *channel_for(int fd) { return fd < 0 ? NULL : oiu_channel(); }
 
@@ -151,15 +158,14 @@ static int fd_write(int fd, const void *p, size_t n, int newline) {
    * (as in fd_vprintf). */
   int long_text = n + (newline ? 1 : 0) > ch->slot_size;
   struct message m;
-  int r = 0;
-  for (int round = 0; round < 1 + long_text; round++) {
+  message_begin(&m, ch, fd);
+  if (!long_text)
+    message_put_line(&m, (const char *)p, n, newline);
+  /* Given back by all the lanes that took it, converged (see fd_vprintf). */
+  int r = message_end(&m);
+  if (long_text) {
     message_begin(&m, ch, fd);
-    if (round == long_text) { /* short text in the first round, long in the second */
-      message_put(&m, (const char *)p, n);
-      if (newline)
-        message_put(&m, "\n", 1);
-    }
-    /* Given back by all the lanes that took it, converged (see fd_vprintf). */
+    message_put_line(&m, (const char *)p, n, newline);
     r = message_end(&m);
   }
   return r < 0 ? std_failed(fd, r) : 0;
