@@ -25,6 +25,7 @@ struct oiu_config {
   unsigned file_buffer;   /* LIBOMPTARGET_IO_URING_FILE_BUFFER: largest device FILE buffer */
   unsigned copy_engine;   /* LIBOMPTARGET_IO_URING_COPY_ENGINE: bulk staging copies by the GPU's copy engine */
   unsigned trace;         /* LIBOMPTARGET_IO_URING_TRACE: one stderr line per request the host thread performs */
+  unsigned stall_s;       /* LIBOMPTARGET_IO_URING_STALL_S: print the rings' state after this long without a request */
 };
 int oiu_config_load(struct oiu_config *c);
 void oiu_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -52,6 +53,9 @@ int oiu_mem_can_copy(const struct oiu_region *r);
 /* n bytes between GPU memory at gpu and the region's bytes at host, by the GPU's
  * copy engine (to_region: gpu -> host). 0, or -errno; -EINVAL: gpu is not GPU memory. */
 int oiu_mem_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n);
+/* A snapshot of the device-local block into out (local_size bytes), while
+ * kernels may run; waits at most timeout_ms. 0, -ETIMEDOUT or -ENOSYS. */
+int oiu_mem_read_local(struct oiu_region *r, void *out, unsigned timeout_ms);
 
 /* Host state of one buffered stream (stream.c); only the host thread touches it. */
 struct oiu_host_stream {
@@ -82,6 +86,9 @@ struct oiu_device {
   int drain;              /* write every buffered byte now (end of a target region) */
   uint64_t overflow_off;  /* the kernel's CQ-overflow counter in the region, 0: emulated */
   struct oiu_emulator *emulator; /* emulated mode: parked reads, made on first use */
+  int regions;            /* target regions of this device running now (tool.c) */
+  uint64_t quiet_since;   /* stall.c: when the host thread last saw a request, ns */
+  int stall_reported;     /* stall.c: the state of this quiet period was printed */
 };
 
 /* Emulated reads waiting for their descriptor to become readable. */
@@ -118,6 +125,8 @@ int oiu_serve(struct oiu_device *dev, unsigned *wait_us);
 int oiu_kick_fd(void);
 /* Waits until every byte device code committed to dev's streams is written. */
 void oiu_progress_drain(struct oiu_device *dev);
+/* stall.c: called by the host thread after serving dev (work: it had some). */
+void oiu_stall_check(struct oiu_device *dev, int work);
 
 /* Buffered streams, host side (stream.c); called by the host thread. */
 int oiu_stream_ring_init(int kick_fd);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -20,6 +21,7 @@ typedef struct CUstream_st *CUstream;
 #define CU_MEMHOSTREGISTER_DEVICEMAP 0x02
 #define CU_STREAM_NON_BLOCKING 0x1
 #define CUDA_ERROR_INVALID_VALUE 1
+#define CUDA_ERROR_NOT_READY 600
 
 static struct {
   void *lib;
@@ -36,6 +38,7 @@ static struct {
   CUresult (*memset_d8)(uint64_t, unsigned char, size_t);
   CUresult (*stream_create)(CUstream *, unsigned);
   CUresult (*stream_sync)(CUstream);
+  CUresult (*stream_query)(CUstream);
   CUresult (*stream_destroy)(CUstream);
   CUresult (*copy)(uint64_t, uint64_t, size_t, CUstream);
 } cu;
@@ -67,6 +70,7 @@ static int cuda_load(void) {
   SYM(memset_d8, "cuMemsetD8_v2")
   SYM(stream_create, "cuStreamCreate")
   SYM(stream_sync, "cuStreamSynchronize")
+  SYM(stream_query, "cuStreamQuery")
   SYM(stream_destroy, "cuStreamDestroy_v2")
   SYM(copy, "cuMemcpyAsync")
 #undef SYM
@@ -149,7 +153,7 @@ int oiu_mem_cuda_map(struct oiu_region *r, int ordinal) {
   r->device_addr = dptr;
   r->local_addr = local;
   r->gpu_ctx = ctx;
-  if (oiu_cfg.copy_engine)
+  if (oiu_cfg.copy_engine || oiu_cfg.stall_s) /* stall.c reads the block while kernels run */
     copy_warm_up(r, ordinal);
 out:
   cu.ctx_pop(&popped);
@@ -185,6 +189,34 @@ int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *h
                n, to_region ? "from" : "to", cr);
       err = -EIO;
     }
+  }
+  cu.ctx_pop(&popped);
+  return err;
+}
+
+/*
+ * A snapshot of the device-local block for stall.c, taken while a kernel
+ * (perhaps hung) runs: on our stream, polled, so a copy stuck behind that
+ * kernel costs timeout_ms and not the host thread. A copy that timed out
+ * still owns out and the stream: both are given up (the caller leaks out).
+ */
+int oiu_mem_cuda_read_local(struct oiu_region *r, void *out, unsigned timeout_ms) {
+  CUcontext popped;
+  if (!cu.lib || !r->gpu_ctx || !r->gpu_stream || cu.ctx_push(r->gpu_ctx))
+    return -ENOSYS;
+  int err = cu.copy((uint64_t)(uintptr_t)out, r->local_addr, r->local_size, r->gpu_stream) ? -EIO : 0;
+  for (unsigned ms = 0; !err; ms++) {
+    CUresult q = cu.stream_query(r->gpu_stream);
+    if (q == 0)
+      break;
+    if (q != CUDA_ERROR_NOT_READY || ms == timeout_ms) {
+      err = q == CUDA_ERROR_NOT_READY ? -ETIMEDOUT : -EIO;
+      r->gpu_stream = NULL; /* busy for good: no copy may queue behind it */
+      r->gpu_ctx = NULL;
+      break;
+    }
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
   }
   cu.ctx_pop(&popped);
   return err;

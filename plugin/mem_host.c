@@ -5,6 +5,7 @@
  * the same anonymous mapping and make it reachable from the device.
  */
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "internal.h"
@@ -12,6 +13,7 @@
 int oiu_mem_cuda_map(struct oiu_region *r, int ordinal);
 void oiu_mem_cuda_unmap(struct oiu_region *r);
 int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n);
+int oiu_mem_cuda_read_local(struct oiu_region *r, void *out, unsigned timeout_ms);
 int oiu_mem_hsa_map(struct oiu_region *r, int ordinal);
 void oiu_mem_hsa_unmap(struct oiu_region *r);
 
@@ -59,4 +61,16 @@ int oiu_mem_can_copy(const struct oiu_region *r) {
 
 int oiu_mem_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n) {
   return oiu_mem_can_copy(r) ? oiu_mem_cuda_copy(r, to_region, gpu, host, n) : -ENOSYS;
+}
+
+int oiu_mem_read_local(struct oiu_region *r, void *out, unsigned timeout_ms) {
+  if (!r->host)
+    return -ENOSYS;
+  if (r->backend == OIU_MEM_HOST) {
+    memcpy(out, (const void *)(uintptr_t)r->local_addr, r->local_size);
+    return 0;
+  }
+  if (r->backend == OIU_MEM_CUDA)
+    return oiu_mem_cuda_read_local(r, out, timeout_ms);
+  return -ENOSYS; /* AMD: not written yet (no hardware to run it on) */
 }

@@ -93,10 +93,12 @@ static void sleep_us(unsigned us) {
 static int serve_all(unsigned *wait_us) {
   int work = 0;
   for (int i = 0; i < ndevices; i++) {
-    work |= oiu_stream_serve(devices[i], __atomic_load_n(&devices[i]->drain, __ATOMIC_ACQUIRE),
+    int w = oiu_stream_serve(devices[i], __atomic_load_n(&devices[i]->drain, __ATOMIC_ACQUIRE),
                              wait_us);
-    work |= oiu_hostcall_serve(devices[i]) != 0;
-    work |= oiu_serve(devices[i], wait_us);
+    w |= oiu_hostcall_serve(devices[i]) != 0;
+    w |= oiu_serve(devices[i], wait_us);
+    oiu_stall_check(devices[i], w);
+    work |= w;
   }
   return work;
 }

@@ -123,10 +123,13 @@ static void seek_to_end(uint32_t mask) {
 static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int num,
                       ompt_data_t *task_data, ompt_data_t *target_task_data,
                       ompt_data_t *target_data, const void *codeptr_ra) {
-  (void)kind, (void)task_data, (void)target_task_data, (void)target_data, (void)codeptr_ra;
+  (void)task_data, (void)target_task_data, (void)target_data, (void)codeptr_ra;
   if (num < 0 || num >= MAX_DEVICES)
     return;
   struct oiu_device *d = &devices[num];
+  /* Regions that run device code (stall.c watches only while one runs). */
+  if (kind == ompt_target || kind == ompt_target_nowait)
+    __atomic_add_fetch(&d->regions, endpoint == ompt_scope_end ? -1 : 1, __ATOMIC_RELAXED);
   if (endpoint == ompt_scope_end) {
     if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE) && d->ch) {
       /* The region's buffered text goes out before the host's next output. */
@@ -179,7 +182,7 @@ ompt_start_tool_result_t *ompt_start_tool(unsigned int omp_version, const char *
    * waits for them. CUDA maps streams onto 8 hardware queues by default, and
    * a copy on a queue shared with that kernel's stream would wait behind it.
    * Read when a context is made, which is later than this (device init). */
-  if (oiu_cfg.copy_engine)
+  if (oiu_cfg.copy_engine || oiu_cfg.stall_s) /* stall.c copies too */
     setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32", 0);
   const char *user_tool = getenv("OMP_TOOL_LIBRARIES");
   if (user_tool && *user_tool) {

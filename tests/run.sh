@@ -165,6 +165,20 @@ trace)
     END { printf "trace: %d requests, %d bytes\n", n, bytes; exit bad || n != want }' "$tmp/err"
   [ "$(wc -c <"$tmp/out")" -gt 0 ] && awk -v b="$(wc -c <"$tmp/out")" '/-> [0-9]+$/ { s += $NF } END { exit s != b }' "$tmp/err"
   ;;
+stall)
+  # LIBOMPTARGET_IO_URING_STALL_S=1 and a device read that waits 2.5 s: the
+  # ring state once, with the one request in flight (a slot on the host
+  # target, a bulk chunk where the buffer needs staging), nothing half-made.
+  LIBOMPTARGET_IO_URING_STALL_S=1 "$1" 2500 >"$tmp/out" 2>"$tmp/err"
+  cat "$tmp/out"
+  grep -q '^stall: read returned 25: late bytes from the host$' "$tmp/out"
+  sed -n 's/^omp-iouring: //p' "$tmp/err"
+  [ "$(grep -c 'made no request for' "$tmp/err")" = 1 ]
+  grep -Eq '^omp-iouring:   SQ: reserved ([0-9]+), published \1 \(then 0 filled, 0 reserved and not filled\), consumed \1, flags (0|0x[0-9a-f]+); publish lock free$' "$tmp/err"
+  grep -Eq '^omp-iouring:   CQ: posted ([0-9]+), reaped \1; reap lock free' "$tmp/err"
+  [ "$(grep -Ec '^omp-iouring:   (slot groups|bulk chunks) busy: [0-9]+ \(1 in all\)$' "$tmp/err")" = 1 ]
+  grep -q '^omp-iouring:   host calls owned: (0 in all)$' "$tmp/err"
+  ;;
 hello)
   "$1" >"$tmp/out"
   lines=$(grep -c '^hello from iteration' "$tmp/out")

@@ -17,6 +17,11 @@ rc=0
   "$tmp/corpus" >"$tmp/log" 2>&1 || rc=$?
 if [ $rc != 0 ]; then
   grep -a -E 'format_fuzz: |ERROR|SUMMARY|Test unit written' "$tmp/log" | head -20
+  # The input itself, so a failure seen only on another machine can be replayed
+  # (printf '<escapes>' > crash; FORMAT_FUZZ crash).
+  for f in crash-* timeout-* oom-*; do
+    [ -f "$f" ] && echo "$f: $(od -An -v -tx1 "$f" | tr -s ' \n' ' ' | sed 's/ \([0-9a-f][0-9a-f]\)/\\x\1/g')"
+  done
   exit 1
 fi
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/log")

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * LIBOMPTARGET_IO_URING_STALL_S=S: when a target region of a device runs and
+ * its device code has made no request for S seconds, the host thread prints
+ * the state of that device's rings once (until requests come again): who
+ * holds which lock, slot group, bulk chunk and host call, how far the SQ was
+ * reserved, filled, published and consumed, and how far the CQ was reaped.
+ * A hung kernel is then diagnosed from one run: a reservation never filled,
+ * a lock never freed, a chunk whose owner waits for a completion already
+ * reaped. The device-local block is copied while the kernel runs (mem_*.c);
+ * the snapshot is not atomic, but a hang holds still.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t shared_word(const struct oiu_channel *ch, uint64_t off) {
+  return __atomic_load_n((const uint32_t *)((const char *)ch + off), __ATOMIC_ACQUIRE);
+}
+
+/* Appends the indices i < n with busy(i) to line, at most `max` of them. */
+#define LIST(line, n, max, cond)                                                             \
+  do {                                                                                       \
+    size_t len_ = strlen(line);                                                              \
+    uint32_t shown_ = 0, count_ = 0;                                                         \
+    for (uint32_t i = 0; i < (n); i++) {                                                     \
+      if (!(cond))                                                                           \
+        continue;                                                                            \
+      count_++;                                                                              \
+      if (shown_ < (max) && len_ + 16 < sizeof(line)) {                                      \
+        len_ += (size_t)snprintf(line + len_, sizeof(line) - len_, " %u", i);               \
+        shown_++;                                                                            \
+      }                                                                                      \
+    }                                                                                        \
+    snprintf(line + len_, sizeof(line) - len_, "%s (%u in all)", count_ > shown_ ? " ..." : "", \
+             count_);                                                                        \
+  } while (0)
+
+static void report(struct oiu_device *dev, double quiet_s) {
+  const struct oiu_channel *ch = dev->ch;
+  oiu_warn("device %d (%s): a target region runs and its device code made no request for %.1f s; "
+           "the state of its rings follows (LIBOMPTARGET_IO_URING_STALL_S)",
+           dev->num, dev->type, quiet_s);
+  uint32_t sq_head = shared_word(ch, ch->sq_head_off), sq_tail = shared_word(ch, ch->sq_tail_off);
+  uint32_t cq_head = shared_word(ch, ch->cq_head_off), cq_tail = shared_word(ch, ch->cq_tail_off);
+  uint32_t sq_flags = shared_word(ch, ch->sq_flags_off);
+  char line[480];
+  const struct oiu_hostcall *hc =
+      (const struct oiu_hostcall *)((const char *)ch + ch->hostcalls_off);
+  char *local = malloc(dev->region.local_size);
+  int err = local ? oiu_mem_read_local(&dev->region, local, 3000) : -ENOMEM;
+  if (err) {
+    oiu_warn("  SQ: published %u, consumed %u (flags %#x); CQ: posted %u, reaped %u", sq_tail,
+             sq_head, sq_flags, cq_tail, cq_head);
+    oiu_warn("  device-local state unreadable: %s", err == -ENOSYS ? "not on this backend"
+                                                    : strerror(-err));
+    if (err != -ETIMEDOUT) /* a timed-out copy may still write into it */
+      free(local);
+    return;
+  }
+  const struct oiu_dstate *d = (const struct oiu_dstate *)(local + ch->dstate_off);
+  const uint32_t *ready = (const uint32_t *)(local + ch->sq_ready_off);
+  const struct oiu_slot *cells = (const struct oiu_slot *)(local + ch->slots_off);
+  const uint32_t *groups = (const uint32_t *)(local + ch->groups_off);
+  const uint32_t *chunks = (const uint32_t *)(local + ch->chunk_state_off);
+  const uint32_t *owners = (const uint32_t *)(local + ch->hostcall_owner_off);
+  const struct oiu_stream_local *sl = (const struct oiu_stream_local *)(local + ch->stream_local_off);
+  const struct oiu_stream_shared *ss =
+      (const struct oiu_stream_shared *)((const char *)ch + ch->streams_off);
+  /* Filled entries after the tail: the publisher stops at the first unfilled one. */
+  uint32_t filled = 0;
+  while (filled < d->sq_reserved - sq_tail && filled < ch->sq_entries &&
+         ready[(sq_tail + filled) & ch->sq_mask] == sq_tail + filled + 1)
+    filled++;
+  oiu_warn("  SQ: reserved %u, published %u (then %u filled, %u reserved and not filled), "
+           "consumed %u, flags %#x; publish lock %s",
+           d->sq_reserved, sq_tail, filled, d->sq_reserved - sq_tail - filled, sq_head, sq_flags,
+           d->sq_lock ? "HELD" : "free");
+  oiu_warn("  CQ: posted %u, reaped %u; reap lock %s; slot-group search hint %u", cq_tail,
+           cq_head, d->cq_lock ? "HELD" : "free", d->group_hint);
+  snprintf(line, sizeof line, "  slot groups busy:");
+  LIST(line, ch->nslots, 24, groups[i] != OIU_GROUP_FREE);
+  oiu_warn("%s", line);
+  /* The completion counts of a busy group's slots, to hold against a trace
+   * (LIBOMPTARGET_IO_URING_TRACE=1 names each request's user_data). */
+  uint32_t width = dev->backend == OIU_MEM_CUDA ? 32 : dev->backend == OIU_MEM_HSA ? 64 : 1;
+  for (uint32_t g = 0, shown = 0; g < ch->nslots / width && shown < 4; g++) {
+    if (groups[g] == OIU_GROUP_FREE)
+      continue;
+    size_t len = (size_t)snprintf(line, sizeof line, "    group %u: slots %u-%u completed", g,
+                                  g * width, g * width + width - 1);
+    for (uint32_t k = 0; k < width && len + 12 < sizeof line; k++)
+      len += (size_t)snprintf(line + len, sizeof line - len, " %u", cells[g * width + k].seq);
+    oiu_warn("%s", line);
+    shown++;
+  }
+  snprintf(line, sizeof line, "  bulk chunks busy:");
+  LIST(line, ch->nchunks, 24, chunks[i] != OIU_GROUP_FREE);
+  oiu_warn("%s", line);
+  for (uint32_t i = 0, shown = 0; i < ch->nchunks && shown < 8; i++)
+    if (chunks[i] != OIU_GROUP_FREE) {
+      const struct oiu_slot *c = &cells[ch->nslots + i];
+      oiu_warn("    chunk %u: cell %u completed %u requests, last result %d", i, ch->nslots + i,
+               c->seq, c->res);
+      shown++;
+    }
+  snprintf(line, sizeof line, "  host calls owned:");
+  LIST(line, OIU_NHOSTCALLS, 16, owners[i] != 0);
+  oiu_warn("%s", line);
+  for (uint32_t i = 0; i < OIU_NHOSTCALLS; i++)
+    if (owners[i])
+      oiu_warn("    host call %u: op %u fd %d, posted %u, answered %u", i, hc[i].op, hc[i].fd,
+               __atomic_load_n(&hc[i].posted, __ATOMIC_ACQUIRE),
+               __atomic_load_n(&hc[i].done, __ATOMIC_ACQUIRE));
+  for (int s = 0; s < OIU_NSTREAMS; s++)
+    oiu_warn("  %s stream: reserved %llu, taken by the host %llu, written %llu, flush asked to %llu",
+             s ? "stderr" : "stdout", (unsigned long long)sl[s].reserved,
+             (unsigned long long)__atomic_load_n(&ss[s].flushed, __ATOMIC_ACQUIRE),
+             (unsigned long long)__atomic_load_n(&ss[s].written, __ATOMIC_ACQUIRE),
+             (unsigned long long)__atomic_load_n(&ss[s].flush_to, __ATOMIC_ACQUIRE));
+  free(local);
+}
+
+void oiu_stall_check(struct oiu_device *dev, int work) {
+  if (!oiu_cfg.stall_s || !dev->ch)
+    return;
+  uint64_t now = now_ns();
+  if (work || !dev->quiet_since || !__atomic_load_n(&dev->regions, __ATOMIC_RELAXED)) {
+    dev->quiet_since = now; /* a region that just began starts its quiet period now */
+    dev->stall_reported = 0;
+    return;
+  }
+  double quiet_s = (double)(now - dev->quiet_since) / 1e9;
+  if (dev->stall_reported || quiet_s < oiu_cfg.stall_s)
+    return;
+  dev->stall_reported = 1;
+  report(dev, quiet_s);
+}
