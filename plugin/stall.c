@@ -48,9 +48,10 @@ static uint32_t shared_word(const struct oiu_channel *ch, uint64_t off) {
 
 static void report(struct oiu_device *dev, double quiet_s) {
   const struct oiu_channel *ch = dev->ch;
-  oiu_warn("device %d (%s): a target region runs and its device code made no request for %.1f s; "
+  oiu_warn("device %d (%s): a target region runs and its device code made no request for %.1f s%s; "
            "the state of its rings follows (LIBOMPTARGET_IO_URING_STALL_S)",
-           dev->num, dev->type, quiet_s);
+           dev->num, dev->type, quiet_s,
+           __atomic_load_n(&dev->drain, __ATOMIC_ACQUIRE) ? " (the region ended: its buffered text is being drained)" : "");
   uint32_t sq_head = shared_word(ch, ch->sq_head_off), sq_tail = shared_word(ch, ch->sq_tail_off);
   uint32_t cq_head = shared_word(ch, ch->cq_head_off), cq_tail = shared_word(ch, ch->cq_tail_off);
   uint32_t sq_flags = shared_word(ch, ch->sq_flags_off);

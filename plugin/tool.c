@@ -127,17 +127,21 @@ static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int nu
   if (num < 0 || num >= MAX_DEVICES)
     return;
   struct oiu_device *d = &devices[num];
-  /* Regions that run device code (stall.c watches only while one runs). */
-  if (kind == ompt_target || kind == ompt_target_nowait)
-    __atomic_add_fetch(&d->regions, endpoint == ompt_scope_end ? -1 : 1, __ATOMIC_RELAXED);
+  /* Regions that run device code, until their text is drained (stall.c
+   * watches only while one runs). */
+  int counted = kind == ompt_target || kind == ompt_target_nowait;
   if (endpoint == ompt_scope_end) {
     if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE) && d->ch) {
       /* The region's buffered text goes out before the host's next output. */
       oiu_progress_drain(d);
       seek_to_end(d->ch->regular_fd_mask);
     }
+    if (counted)
+      __atomic_sub_fetch(&d->regions, 1, __ATOMIC_RELAXED);
     return;
   }
+  if (counted)
+    __atomic_add_fetch(&d->regions, 1, __ATOMIC_RELAXED);
   if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE)) {
     __atomic_store_n(&d->ch->regular_fd_mask, regular_fds(), __ATOMIC_RELAXED);
     return;
