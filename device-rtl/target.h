@@ -15,6 +15,11 @@
 #if defined(__NVPTX__) || defined(__AMDGPU__)
 #define OIU_GPU 1
 #include <gpuintrin.h>
+#elif defined(OIU_EMULATED_WARPS)
+/* tests/unit/warp_stress.c: host threads in groups play GPU warps under
+ * independent thread scheduling, to run the lane protocols on a CPU; the
+ * rest is device-like too (staging, a polled doorbell). */
+#define OIU_GPU 1
 #else
 #define OIU_GPU 0
 #endif
@@ -75,7 +80,26 @@ static inline bool oiu_cas(uint32_t *p, uint32_t expect, uint32_t want) {
 }
 
 /* ---- lanes: the threads of one warp/wavefront that call in together ---- */
-#if OIU_GPU
+#if defined(OIU_EMULATED_WARPS)
+/* Defined by the test (each a rendezvous of the lanes named; the active-lanes
+ * call gathers the lanes of a warp that reach the same call site together). */
+typedef uint64_t oiu_lanes;
+oiu_lanes oiu_active_lanes(void);
+uint32_t oiu_lane_id(void);
+uint32_t oiu_group_width(void);
+uint32_t oiu_broadcast(oiu_lanes m, uint32_t v);
+void oiu_lane_sync(oiu_lanes m);
+uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total);
+oiu_lanes oiu_lanes_matching(oiu_lanes m, uint32_t key);
+static inline bool oiu_is_leader(oiu_lanes m) { return oiu_lane_id() == (uint32_t)__builtin_ctzll(m); }
+static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) {
+  return (uint64_t)oiu_broadcast(m, (uint32_t)(v >> 32)) << 32 | oiu_broadcast(m, (uint32_t)v);
+}
+static inline uint32_t oiu_lane_rank(oiu_lanes m) {
+  return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
+}
+static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
+#elif OIU_GPU
 typedef uint64_t oiu_lanes;
 static inline oiu_lanes oiu_active_lanes(void) { return __gpu_lane_mask(); }
 static inline uint32_t oiu_lane_id(void) { return __gpu_lane_id(); }
@@ -150,7 +174,7 @@ static inline void oiu_pause(uint32_t round) {
   for (uint32_t i = 0, n = round < 6 ? 1u << round : 64u; i < n; i++)
     __builtin_amdgcn_s_sleep(2);
 }
-#else
+#else /* the host target, and emulated warps */
 int sched_yield(void);
 static inline void oiu_pause(uint32_t round) {
   if (round > 2)

@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #include "rtl.h"
+#ifdef OIU_EMULATED_WARPS /* stream_stress_warps: the writers are lanes of emulated warps */
+#include "warp_emu.h"
+#endif
 
 #define RING (64u << 10)
 #define PAD_MAX 300 /* beyond LOCAL_TEXT (256): some messages are formatted twice */
@@ -117,6 +120,9 @@ static int messages;
 static void *writer(void *arg) {
   int t = (int)(intptr_t)arg;
   rng = 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1);
+#ifdef OIU_EMULATED_WARPS
+  warp_emu_enter(t / WARP_EMU_LANES, (uint32_t)(t % WARP_EMU_LANES));
+#endif
   for (int i = 0; i < messages; i++) {
     if (write_message(t, i) < 0)
       return (void *)1;
@@ -211,6 +217,9 @@ int main(int argc, char **argv) {
   pthread_t host, w[1024];
   if (threads > 1024)
     threads = 1024;
+#ifdef OIU_EMULATED_WARPS
+  warp_emu_init((threads + WARP_EMU_LANES - 1) / WARP_EMU_LANES);
+#endif
   pthread_create(&host, NULL, host_thread, NULL);
   pthread_t dog;
   pthread_create(&dog, NULL, watchdog, NULL);
@@ -227,6 +236,11 @@ int main(int argc, char **argv) {
   pthread_join(host, NULL);
 
   int bad = check(threads) + failed;
+#ifdef OIU_EMULATED_WARPS
+  printf("stream_stress: lanes of %d emulated warps converged %llu times, alone %llu\n",
+         (threads + WARP_EMU_LANES - 1) / WARP_EMU_LANES, (unsigned long long)warp_emu_gathered[1],
+         (unsigned long long)warp_emu_gathered[0]);
+#endif
   if (scan != local[0].reserved) {
     printf("stream_stress: reserved %llu, frames taken up to %llu\n",
            (unsigned long long)local[0].reserved, (unsigned long long)scan);
