@@ -146,7 +146,9 @@ int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, const struct oiu
   uint32_t start = (uint32_t)a->fd * 7u + oiu_lane_id();
   int32_t mine = -1;
   uint32_t want = 0;
+  int64_t res = 0;
   /* Taking an entry and waiting for the answer are steps of one loop (see the top). */
+  OIU_LOOP_ENTER(entered);
   for (uint32_t round = 0, i = 0;; i++) {
     if (mine < 0) {
       uint32_t e = (start + i) % OIU_NHOSTCALLS;
@@ -171,15 +173,17 @@ int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, const struct oiu
       struct oiu_hostcall *c = &calls[mine];
       /* Pairs with the host's release of done: res and res2 are valid. */
       if (oiu_load_acquire(&c->done, 1) == want) {
-        int64_t res = __scoped_atomic_load_n(&c->res, __ATOMIC_RELAXED, OIU_SYS);
+        res = __scoped_atomic_load_n(&c->res, __ATOMIC_RELAXED, OIU_SYS);
         if (res2)
           *res2 = __scoped_atomic_load_n(&c->res2, __ATOMIC_RELAXED, OIU_SYS);
         oiu_store_release(&owner[mine], 0, 0); /* pairs with the next owner's CAS */
-        return res;
+        break;
       }
     }
     oiu_pause(round < 20 ? round++ : round);
   }
+  OIU_LOOP_EXIT(entered);
+  return res;
 }
 
 /* ---- the transfer engine ---- */
@@ -337,6 +341,7 @@ long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
     e[i].busy = 0;
   }
   uint32_t hint = (uint32_t)io->fd * 31u + oiu_lane_id() * 7u;
+  OIU_LOOP_ENTER(entered);
   for (uint32_t round = 0;;) {
     bool moved = false;
     for (uint32_t i = 0; i < depth; i++) {
@@ -373,6 +378,7 @@ long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
       oiu_progress(ch);
     oiu_pause(round < 20 ? round++ : round);
   }
+  OIU_LOOP_EXIT(entered);
   if (g.cut == 0 && g.err)
     return g.err;
   return (long long)g.cut;

@@ -166,15 +166,18 @@ bool oiu_poll(const struct oiu_channel *ch, uint32_t cell, uint32_t expect, int3
 int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_sqe *sqe) {
   uint32_t expect = oiu_submit(ch, slot, sqe);
   int32_t res;
+  OIU_LOOP_ENTER(entered);
   for (uint32_t round = 0;; round++) {
     /* One lane of those waiting together drives the rings: thousands of
      * lanes contending for the publish/reap locks starve the holders. */
     if (oiu_is_leader(oiu_active_lanes()))
       progress(ch);
     if (oiu_poll(ch, slot, expect, &res))
-      return res;
+      break;
     oiu_pause(round);
   }
+  OIU_LOOP_EXIT(entered);
+  return res;
 }
 
 int oiu_write_slot(const struct oiu_channel *ch, uint32_t slot, int fd, uint32_t len) {

@@ -228,6 +228,7 @@ static long long stream_append(const struct oiu_channel *ch, int k, const struct
   }
   commit(ch, k, lanes, frame, total);
   /* Longer ones go piece by piece, each produced again for its window. */
+  OIU_LOOP_ENTER(entered);
   for (uint64_t done = mine ? len : 0; done < len;) {
     /* The group of this round (independent thread scheduling may join lanes
      * of other calls) sizes its pieces again: its total stays a quarter. */
@@ -242,6 +243,7 @@ static long long stream_append(const struct oiu_channel *ch, int k, const struct
     commit(ch, k, now, frame, total);
     done += n;
   }
+  OIU_LOOP_EXIT(entered);
   return err ? err : (long long)len;
 }
 
@@ -270,6 +272,7 @@ int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
    * wait on nothing but space, which the host frees as it takes frames. */
   oiu_store_release64(&sh->flush_to, target, 1);
   oiu_doorbell(ch);
+  OIU_LOOP_ENTER(entered);
   for (uint32_t round = 1;; round++) {
     if (round % 64 == 0) {
       oiu_store_release64(&sh->flush_to, target, 1);
@@ -280,6 +283,7 @@ int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
       break;
     oiu_pause(round);
   }
+  OIU_LOOP_EXIT(entered);
   /* A write that failed since the last fflush that said so: report it once
    * (glibc's fflush fails for what it could not write, not for old errors).
    * Pairs with the host's release of errors (before that of written). */

@@ -80,6 +80,13 @@ static inline bool oiu_cas(uint32_t *p, uint32_t expect, uint32_t want) {
 }
 
 /* ---- lanes: the threads of one warp/wavefront that call in together ---- */
+/*
+ * OIU_LOOP_ENTER/EXIT mark a waiting loop several lanes may be in at once.
+ * They compile to nothing except under emulated warps, whose lock-step mode
+ * holds a lane that left the loop until all that entered with it have left
+ * (an AMD wavefront): the test of the rule that no lane keeps, past such a
+ * loop, anything a lane still inside may be waiting for.
+ */
 #if defined(OIU_EMULATED_WARPS)
 /* Defined by the test (each a rendezvous of the lanes named; the active-lanes
  * call gathers the lanes of a warp that reach the same call site together). */
@@ -99,6 +106,10 @@ static inline uint32_t oiu_lane_rank(oiu_lanes m) {
   return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
 }
 static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
+oiu_lanes oiu_emu_loop_enter(void);
+void oiu_emu_loop_exit(oiu_lanes entered);
+#define OIU_LOOP_ENTER(v) oiu_lanes v = oiu_emu_loop_enter()
+#define OIU_LOOP_EXIT(v) oiu_emu_loop_exit(v)
 #elif OIU_GPU
 typedef uint64_t oiu_lanes;
 static inline oiu_lanes oiu_active_lanes(void) { return __gpu_lane_mask(); }
@@ -161,6 +172,10 @@ static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total)
   *total = x;
   return 0;
 }
+#endif
+#ifndef OIU_LOOP_ENTER
+#define OIU_LOOP_ENTER(v) ((void)0)
+#define OIU_LOOP_EXIT(v) ((void)0)
 #endif
 
 /* ---- waiting politely: exponential back-off per architecture ---- */

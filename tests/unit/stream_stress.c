@@ -198,7 +198,7 @@ int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 48;
   messages = argc > 2 ? atoi(argv[2]) : 4000;
   if (threads < 1 || messages < 1) {
-    fprintf(stderr, "usage: stream_stress THREADS MESSAGES\n");
+    fprintf(stderr, "usage: stream_stress THREADS MESSAGES [lockstep (stream_stress_warps)]\n");
     return 2;
   }
   size_t region = 2 * 4096 + RING;
@@ -219,6 +219,7 @@ int main(int argc, char **argv) {
     threads = 1024;
 #ifdef OIU_EMULATED_WARPS
   warp_emu_init((threads + WARP_EMU_LANES - 1) / WARP_EMU_LANES);
+  warp_emu_lockstep = argc > 3 && !strcmp(argv[3], "lockstep");
 #endif
   pthread_create(&host, NULL, host_thread, NULL);
   pthread_t dog;

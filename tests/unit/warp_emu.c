@@ -8,6 +8,11 @@
  * rendezvous of the lanes a mask names, matched by the mask alone, as
  * shfl.sync and bar.warp.sync match on sm_70+. A lane naming a mask without
  * itself (undefined on a GPU) ends the test.
+ *
+ * Lock-step mode (warp_emu_lockstep) adds what an AMD wavefront does, which
+ * has no independent thread scheduling: lanes that leave a waiting loop of
+ * device-rtl (OIU_LOOP_EXIT) wait there for every lane that entered it with
+ * them, so a lane holding what another waits for inside the loop deadlocks.
  */
 #define _GNU_SOURCE
 #include "warp_emu.h"
@@ -36,12 +41,14 @@ struct warp {
   oiu_lanes result[WARP_EMU_LANES];
   int done[WARP_EMU_LANES];
   struct rendezvous rv[1u << WARP_EMU_LANES];
+  struct rendezvous loop_rv[1u << WARP_EMU_LANES]; /* lock-step loop exits, apart from lane ops */
 };
 static struct warp *warps;
 static _Thread_local struct warp *my_warp;
 static _Thread_local uint32_t my_lane;
 static _Thread_local uint64_t rng;
 uint64_t warp_emu_gathered[2];
+int warp_emu_lockstep;
 
 static uint64_t next_random(void) {
   rng ^= rng << 13;
@@ -73,9 +80,8 @@ static void misuse(const char *what, oiu_lanes m) {
 uint32_t oiu_lane_id(void) { return my_lane; }
 uint32_t oiu_group_width(void) { return WARP_EMU_LANES; }
 
-/* The lanes of this warp that reach this call site within a short window. */
-__attribute__((noinline)) oiu_lanes oiu_active_lanes(void) {
-  void *site = __builtin_return_address(0);
+/* The lanes of this warp that reach `site` within a short window. */
+static oiu_lanes gather(void *site) {
   struct warp *w = my_warp;
   pthread_mutex_lock(&w->mu);
   for (int i = 0; i < WARP_EMU_LANES; i++)
@@ -112,12 +118,16 @@ __attribute__((noinline)) oiu_lanes oiu_active_lanes(void) {
   return m;
 }
 
-/* Every lane of m deposits a value and waits for all of m (shfl.sync, bar.warp.sync). */
-static void exchange(oiu_lanes m, uint32_t v, uint32_t out[WARP_EMU_LANES]) {
+__attribute__((noinline)) oiu_lanes oiu_active_lanes(void) {
+  return gather(__builtin_return_address(0));
+}
+
+/* Every lane of m deposits a value and waits for all of m. */
+static void meet(struct rendezvous *table, oiu_lanes m, uint32_t v, uint32_t out[WARP_EMU_LANES]) {
   if (!(m & (1ull << my_lane)) || m >> WARP_EMU_LANES)
     misuse("a lane operation whose mask leaves the lane out", m);
   struct warp *w = my_warp;
-  struct rendezvous *r = &w->rv[m];
+  struct rendezvous *r = &table[m];
   pthread_mutex_lock(&w->mu);
   uint32_t g = r->gen;
   r->vals[g & 1][my_lane] = v;
@@ -131,6 +141,22 @@ static void exchange(oiu_lanes m, uint32_t v, uint32_t out[WARP_EMU_LANES]) {
   }
   memcpy(out, r->vals[g & 1], sizeof r->vals[0]);
   pthread_mutex_unlock(&w->mu);
+}
+
+/* shfl.sync and bar.warp.sync: matched by mask alone, wherever each lane is. */
+static void exchange(oiu_lanes m, uint32_t v, uint32_t out[WARP_EMU_LANES]) {
+  meet(my_warp->rv, m, v, out);
+}
+
+/* Lock-step mode (an AMD wavefront): a lane that leaves a waiting loop runs
+ * nothing after it until every lane that entered the loop with it has left. */
+__attribute__((noinline)) oiu_lanes oiu_emu_loop_enter(void) {
+  return gather(__builtin_return_address(0));
+}
+void oiu_emu_loop_exit(oiu_lanes entered) {
+  uint32_t all[WARP_EMU_LANES];
+  if (warp_emu_lockstep)
+    meet(my_warp->loop_rv, entered, 0, all);
 }
 
 uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) {

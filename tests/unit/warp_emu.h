@@ -11,5 +11,7 @@ void warp_emu_init(int nwarps);
 void warp_emu_enter(int warp, uint32_t lane);
 /* Gatherings of one lane / of several lanes so far. */
 extern uint64_t warp_emu_gathered[2];
+/* Non-zero: lock-step mode (AMD wavefronts; warp_emu.c). */
+extern int warp_emu_lockstep;
 
 #endif

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * warp_stress WARPS ROUNDS: the lane protocols of device-rtl/ring.c and
+ * warp_stress WARPS ROUNDS [lockstep]: the lane protocols of device-rtl/ring.c and
  * device-rtl/io.c (slot groups taken by a leader for the lanes that call in
  * together, SQ entries reserved per group and handed out by broadcast, the
  * lane barrier before a group is freed, bulk chunks taken one at a time)
- * run on a CPU, by host threads playing GPU warps (warp_emu.c). A thread of ours plays the kernel: it consumes SQEs in ring order
+ * run on a CPU, by host threads playing GPU warps (warp_emu.c); with
+ * lockstep, AMD wavefronts (a lane leaving a waiting loop waits there for
+ * the lanes that entered it with it). A thread of ours plays the kernel: it consumes SQEs in ring order
  * and performs them with pwritev2/pread, sometimes short, posting CQEs.
  *
  * Each lane, per round:
@@ -290,10 +292,10 @@ static int check(void) {
     fprintf(stderr, "warp_stress: checkpoint: %zu of %zu bytes, %zu wrong\n", n, total, wrong);
   free(p);
   free(next);
-  printf("warp_stress: %d warps x %d lanes x %d rounds: %llu lines, %d-byte long text, %zu "
+  printf("warp_stress%s: %d warps x %d lanes x %d rounds: %llu lines, %d-byte long text, %zu "
          "checkpoint bytes through %d chunks, %llu requests (some short); lanes converged %llu "
          "times, alone %llu: %s\n",
-         nwarps, LANES, rounds, (unsigned long long)lines, LONG, total, CHUNKS,
+         warp_emu_lockstep ? " (lock-step)" : "", nwarps, LANES, rounds, (unsigned long long)lines, LONG, total, CHUNKS,
          (unsigned long long)completions, (unsigned long long)warp_emu_gathered[1],
          (unsigned long long)warp_emu_gathered[0], bad || failures ? "FAILED" : "all exact");
   return bad || failures;
@@ -342,8 +344,9 @@ static int temp_file(void) {
 int main(int argc, char **argv) {
   nwarps = argc > 1 ? atoi(argv[1]) : 3;
   rounds = argc > 2 ? atoi(argv[2]) : 200;
-  if (nwarps < 1 || rounds < 1) {
-    fprintf(stderr, "usage: warp_stress WARPS ROUNDS\n");
+  warp_emu_lockstep = argc > 3 && !strcmp(argv[3], "lockstep");
+  if (nwarps < 1 || rounds < 1 || (argc > 3 && !warp_emu_lockstep)) {
+    fprintf(stderr, "usage: warp_stress WARPS ROUNDS [lockstep]\n");
     return 2;
   }
   setup();
