@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xorshift.h"
+
 #include "rtl.h"
 #ifdef OIU_EMULATED_WARPS /* stream_stress_warps: the writers are lanes of emulated warps */
 #include "warp_emu.h"
@@ -31,12 +33,7 @@
 #define PAD_MAX 300 /* beyond LOCAL_TEXT (256): some messages are formatted twice */
 
 static _Thread_local uint64_t rng;
-static uint64_t next_random(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t next_random(void) { return xorshift64(&rng); }
 
 /* Called by stream.c in its windows: mostly nothing, often a yield, sometimes a sleep. */
 void oiu_race_point(void) {

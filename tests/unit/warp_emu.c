@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xorshift.h"
+
 #include "target.h"
 
 struct gathering {
@@ -50,12 +52,7 @@ static _Thread_local uint64_t rng;
 uint64_t warp_emu_gathered[2];
 int warp_emu_lockstep;
 
-static uint64_t next_random(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t next_random(void) { return xorshift64(&rng); }
 
 void warp_emu_init(int nwarps) {
   warps = calloc((size_t)nwarps, sizeof *warps);

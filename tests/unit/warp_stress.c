@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xorshift.h"
+
 #include "io.h"
 #include "warp_emu.h"
 
@@ -51,12 +53,7 @@
 /* ---- randomness, and where each lane is ---- */
 
 static _Thread_local uint64_t rng;
-static uint64_t next_random(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t next_random(void) { return xorshift64(&rng); }
 static const char *volatile *where_of; /* what each lane does now, for the watchdog */
 static _Thread_local uint32_t my_id;
 #define WHERE(what) (where_of[my_id] = (what))
