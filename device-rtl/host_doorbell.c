@@ -4,7 +4,8 @@
  * host thread through its eventfd. The device threads must not enter the
  * ring themselves: io_uring serializes regular-file writes per inode only
  * within one submitter's worker pool, so the host thread stays the single
- * submitter (as the SQPOLL thread is on GPUs).
+ * submitter (as the SQPOLL thread is on GPUs). And the thread index of its
+ * wait records.
  */
 #include "rtl.h"
 
@@ -26,5 +27,10 @@ void oiu_host_doorbell(const struct oiu_channel *ch) {
   long r = syscall(SYS_write, ch->kick_fd, &one, sizeof one);
   (void)r; /* a full eventfd counter is already a pending wake-up */
 }
+
+/* The index of this thread's wait record (rtl.h): its kernel thread id. A
+ * system call each time (target code has no thread-local storage), made only
+ * while waiting with wait records on. */
+uint32_t oiu_thread_index(void) { return (uint32_t)syscall(SYS_gettid); }
 OIU_DEVICE_END
 #endif

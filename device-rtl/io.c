@@ -180,8 +180,10 @@ int64_t oiu_hostcall(const struct oiu_channel *ch, uint32_t op, const struct oiu
         break;
       }
     }
+    oiu_wait_note(ch, OIU_WAIT_HOSTCALL, (uint32_t)mine, want, round);
     oiu_pause(round < 20 ? round++ : round);
   }
+  oiu_wait_done(ch);
   OIU_LOOP_EXIT(entered);
   return res;
 }
@@ -321,6 +323,17 @@ static void complete(struct engine *g, struct entry *e, int32_t res) {
     stop_at(g, start + (uint64_t)res, 0); /* end of file, or what a pipe had */
 }
 
+/* The wait record of a transfer: its first piece in flight, or none (a chunk). */
+static void note_wait(const struct engine *g, const struct entry *e, uint32_t depth,
+                      uint32_t round) {
+  for (uint32_t i = 0; i < depth; i++)
+    if (e[i].busy) {
+      oiu_wait_note(g->ch, OIU_WAIT_TRANSFER, entry_cell(g, &e[i]), e[i].expect, round);
+      return;
+    }
+  oiu_wait_note(g->ch, OIU_WAIT_TRANSFER, ~0u, 0, round);
+}
+
 long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
   struct engine g = {.ch = ch, .io = io, .cut = io->len, .by_host = OIU_GPU && ch->copy_engine};
   if (io->len == 0)
@@ -376,8 +389,10 @@ long long oiu_io(const struct oiu_channel *ch, const struct oiu_io *io) {
     /* One lane of those waiting together drives the rings (see ring.c). */
     if (oiu_is_leader(oiu_active_lanes()))
       oiu_progress(ch);
+    note_wait(&g, e, depth, round);
     oiu_pause(round < 20 ? round++ : round);
   }
+  oiu_wait_done(ch);
   OIU_LOOP_EXIT(entered);
   if (g.cut == 0 && g.err)
     return g.err;

@@ -101,9 +101,11 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
       }
       if (i < ngroups)
         break;
+      oiu_wait_note(ch, OIU_WAIT_SLOT_GROUP, 0, 0, round);
       progress(ch); /* every group is busy: help their requests finish */
       oiu_pause(round);
     }
+    oiu_wait_done(ch);
   }
   ref->lanes = lanes;
   ref->group = oiu_broadcast(lanes, group);
@@ -111,7 +113,9 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
 }
 
 void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref) {
+  oiu_wait_note(ch, OIU_WAIT_LANES, (uint32_t)ref->lanes, 0, 0);
   oiu_lane_sync(ref->lanes); /* every lane of the group is done with its slot */
+  oiu_wait_done(ch);
   if (oiu_is_leader(ref->lanes))
     oiu_store_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], OIU_GROUP_FREE, 0);
 }
@@ -132,11 +136,13 @@ static uint32_t sq_reserve(const struct oiu_channel *ch) {
           oiu_cas_relaxed(&d->sq_reserved, &first, first + n))
         break;
       if (first - head + n > ch->sq_entries) {
+        oiu_wait_note(ch, OIU_WAIT_SQ_ROOM, first, head, round);
         progress(ch);
         oiu_pause(round);
         first = oiu_load_relaxed(&d->sq_reserved);
       }
     }
+    oiu_wait_done(ch);
   }
   return oiu_broadcast(lanes, first) + oiu_lane_rank(lanes);
 }
@@ -174,8 +180,10 @@ int32_t oiu_submit_wait(const struct oiu_channel *ch, uint32_t slot, struct oiu_
       progress(ch);
     if (oiu_poll(ch, slot, expect, &res))
       break;
+    oiu_wait_note(ch, OIU_WAIT_COMPLETION, slot, expect, round);
     oiu_pause(round);
   }
+  oiu_wait_done(ch);
   OIU_LOOP_EXIT(entered);
   return res;
 }

@@ -34,6 +34,26 @@ static inline const struct oiu_channel *oiu_live_header(const struct oiu_channel
   return OIU_SHARED(ch, 0, const struct oiu_channel);
 }
 
+/* Wait records (channel.h, enum oiu_wait_kind): what this thread waits for
+ * now, for the host's report of a stall; nothing unless the host asked. */
+static inline void oiu_wait_note(const struct oiu_channel *ch, uint32_t kind, uint32_t a,
+                                 uint32_t b, uint32_t round) {
+  if (!ch->nwaits)
+    return;
+  uint32_t t = oiu_thread_index() % ch->nwaits;
+  struct oiu_wait *w = OIU_LOCAL(ch, ch->waits_off, struct oiu_wait) + t;
+  __scoped_atomic_store_n(&w->a, a, __ATOMIC_RELAXED, OIU_DEV);
+  __scoped_atomic_store_n(&w->b, b, __ATOMIC_RELAXED, OIU_DEV);
+  __scoped_atomic_store_n(&w->round, round, __ATOMIC_RELAXED, OIU_DEV);
+  __scoped_atomic_store_n(&w->kind, kind, __ATOMIC_RELAXED, OIU_DEV);
+}
+static inline void oiu_wait_done(const struct oiu_channel *ch) {
+  if (ch->nwaits)
+    __scoped_atomic_store_n(&OIU_LOCAL(ch, ch->waits_off, struct oiu_wait)[oiu_thread_index() %
+                                                                           ch->nwaits].kind,
+                            OIU_WAIT_NONE, __ATOMIC_RELAXED, OIU_DEV);
+}
+
 /* A staging slot owned by the calling lane for the duration of one call. */
 struct oiu_slot_ref {
   uint32_t slot;   /* index in [0, nslots) */

@@ -60,6 +60,7 @@ static void wait_space(const struct oiu_channel *ch, int k, uint64_t end) {
   /* Pairs with the release max below (by whichever writer read the host's value). */
   uint64_t flushed = __scoped_atomic_load_n(&l->flushed_hint, __ATOMIC_ACQUIRE, OIU_DEV);
   for (uint32_t round = 0; end - flushed > ch->ring_size; round++) {
+    oiu_wait_note(ch, OIU_WAIT_STREAM, (uint32_t)k, 0, round);
     oiu_pause(round);
     /* One waiter at a time reads the host's word across PCIe; the others read
      * its copy in device memory. A thousand warps polling host memory starved
@@ -77,6 +78,7 @@ static void wait_space(const struct oiu_channel *ch, int k, uint64_t end) {
     __scoped_atomic_fetch_max(&l->flushed_hint, flushed, __ATOMIC_RELAXED, OIU_DEV);
     oiu_store_release(&l->space_poller, 0, 0); /* pairs with the next poller's CAS */
   }
+  oiu_wait_done(ch);
 }
 
 /* Lanes reserve n bytes each in one frame, contiguous in lane order; returns
@@ -105,7 +107,9 @@ static uint64_t reserve(const struct oiu_channel *ch, int k, oiu_lanes lanes, ui
  */
 static void commit(const struct oiu_channel *ch, int k, oiu_lanes lanes, uint64_t frame,
                    uint32_t total) {
+  oiu_wait_note(ch, OIU_WAIT_LANES, (uint32_t)lanes, 0, 0);
   oiu_lane_sync(lanes);
+  oiu_wait_done(ch);
   if (!oiu_is_leader(lanes) || total == 0)
     return;
   uint64_t *header = (uint64_t *)(ring_of(ch, k) + (frame & (ch->ring_size - 1)));
@@ -281,8 +285,10 @@ int oiu_stream_flush(const struct oiu_channel *ch, int fd) {
     /* Pairs with the host's release: the text below written is written (or dropped on error). */
     if (oiu_load_acquire64(&sh->written, 1) >= target)
       break;
+    oiu_wait_note(ch, OIU_WAIT_STREAM, (uint32_t)k, 1, round);
     oiu_pause(round);
   }
+  oiu_wait_done(ch);
   OIU_LOOP_EXIT(entered);
   /* A write that failed since the last fflush that said so: report it once
    * (glibc's fflush fails for what it could not write, not for old errors).

@@ -106,12 +106,17 @@ static inline uint32_t oiu_lane_rank(oiu_lanes m) {
   return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
 }
 static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
+uint32_t oiu_thread_index(void);
 oiu_lanes oiu_emu_loop_enter(void);
 void oiu_emu_loop_exit(oiu_lanes entered);
 #define OIU_LOOP_ENTER(v) oiu_lanes v = oiu_emu_loop_enter()
 #define OIU_LOOP_EXIT(v) oiu_emu_loop_exit(v)
 #elif OIU_GPU
 typedef uint64_t oiu_lanes;
+/* This thread's index in the launch (OpenMP launches are one-dimensional). */
+static inline uint32_t oiu_thread_index(void) {
+  return __gpu_block_id(0) * __gpu_num_threads(0) + __gpu_thread_id(0);
+}
 static inline oiu_lanes oiu_active_lanes(void) { return __gpu_lane_mask(); }
 static inline uint32_t oiu_lane_id(void) { return __gpu_lane_id(); }
 static inline uint32_t oiu_group_width(void) { return __gpu_num_lanes(); }
@@ -157,6 +162,8 @@ static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total)
 }
 #else
 typedef uint32_t oiu_lanes;
+/* Host target: the thread's kernel id (wait records are indexed by it modulo their count). */
+uint32_t oiu_thread_index(void);
 static inline oiu_lanes oiu_active_lanes(void) { return 1; }
 static inline uint32_t oiu_lane_id(void) { return 0; }
 static inline uint32_t oiu_group_width(void) { return 1; }

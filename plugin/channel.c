@@ -65,7 +65,10 @@ int oiu_channel_create(struct oiu_device *dev) {
   uint64_t stream_local_off = (groups_off + c->slots * 4ull + 63) / 64 * 64;
   uint64_t chunk_state_off = stream_local_off + OIU_NSTREAMS * sizeof(struct oiu_stream_local);
   uint64_t hostcall_owner_off = chunk_state_off + c->chunks * 4ull;
-  uint64_t local_size = page_round(hostcall_owner_off + OIU_NHOSTCALLS * 4ull);
+  /* Wait records: one per device thread of a full GPU (host target: per thread id, modulo). */
+  uint32_t nwaits = !c->stall_s ? 0 : dev->backend == OIU_MEM_HOST ? 4096 : OIU_STALL_WAITS;
+  uint64_t waits_off = (hostcall_owner_off + OIU_NHOSTCALLS * 4ull + 63) / 64 * 64;
+  uint64_t local_size = page_round(waits_off + (uint64_t)nwaits * sizeof(struct oiu_wait));
 
   int err = oiu_mem_alloc(&dev->region, size, local_size, dev->backend, dev->ordinal);
   if (err)
@@ -84,7 +87,8 @@ int oiu_channel_create(struct oiu_device *dev) {
       .chunks_off = chunks_off, .nchunks = c->chunks, .chunk_size = c->chunk_size,
       .chunk_state_off = chunk_state_off, .fbufs_off = fbufs_off, .fbuf_size = c->file_buffer,
       .ncells = ncells, .hostcalls_off = hostcalls_off, .hostcall_owner_off = hostcall_owner_off,
-      .copy_engine = c->copy_engine && oiu_mem_can_copy(&dev->region)};
+      .copy_engine = c->copy_engine && oiu_mem_can_copy(&dev->region), .nwaits = nwaits,
+      .waits_off = waits_off};
   /* Like C stdio: stdout buffered (line-buffered on a terminal), stderr not. */
   ch->stream_mode[0] = (uint8_t)(c->buffer >= 0 ? c->buffer
                                  : isatty(1) ? OIU_LINE_BUFFERED : OIU_FULLY_BUFFERED);

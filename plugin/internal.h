@@ -125,6 +125,9 @@ int oiu_serve(struct oiu_device *dev, unsigned *wait_us);
 int oiu_kick_fd(void);
 /* Waits until every byte device code committed to dev's streams is written. */
 void oiu_progress_drain(struct oiu_device *dev);
+/* Wait records kept for a GPU under LIBOMPTARGET_IO_URING_STALL_S: one per
+ * thread of 132 SMs x 2048 threads (4 MiB of device memory). */
+#define OIU_STALL_WAITS (132u * 2048u)
 /* stall.c: called by the host thread after serving dev (work: it had some). */
 void oiu_stall_check(struct oiu_device *dev, int work);
 

@@ -46,6 +46,69 @@ static uint32_t shared_word(const struct oiu_channel *ch, uint64_t off) {
              count_);                                                                        \
   } while (0)
 
+/* One thread's wait record, in words. */
+static void describe_wait(const struct oiu_channel *ch, const struct oiu_slot *cells, uint32_t t,
+                          const struct oiu_wait *w) {
+  uint32_t done = w->a < ch->ncells ? cells[w->a].seq : 0;
+  switch (w->kind) {
+  case OIU_WAIT_COMPLETION:
+  case OIU_WAIT_TRANSFER:
+    if (w->a == ~0u)
+      oiu_warn("    thread %u: in a transfer, waits for a bulk chunk (round %u)", t, w->round);
+    else
+      oiu_warn("    thread %u: %s, waits for cell %u's completion %u (it has %u; round %u)", t,
+               w->kind == OIU_WAIT_TRANSFER ? "in a transfer" : "one request", w->a, w->b, done,
+               w->round);
+    break;
+  case OIU_WAIT_LANES:
+    oiu_warn("    thread %u: at a lane barrier with lanes %#x", t, w->a);
+    break;
+  case OIU_WAIT_HOSTCALL:
+    if (w->a == ~0u)
+      oiu_warn("    thread %u: waits for a free host-call entry", t);
+    else
+      oiu_warn("    thread %u: waits for host call %u's answer %u", t, w->a, w->b);
+    break;
+  case OIU_WAIT_SQ_ROOM:
+    oiu_warn("    thread %u: waits for SQ room: entry %u wanted, head %u", t, w->a, w->b);
+    break;
+  case OIU_WAIT_SLOT_GROUP:
+    oiu_warn("    thread %u: waits for a free slot group", t);
+    break;
+  case OIU_WAIT_STREAM:
+    oiu_warn("    thread %u: waits for %s's %s", t, w->a ? "stderr" : "stdout",
+             w->b ? "flush" : "ring space");
+    break;
+  }
+}
+
+/* How many device threads wait for what (channel.h, struct oiu_wait), and a few of each. */
+static void report_waits(const struct oiu_device *dev, const char *local) {
+  const struct oiu_channel *ch = dev->ch;
+  if (!ch->nwaits)
+    return;
+  const struct oiu_wait *w = (const struct oiu_wait *)(local + ch->waits_off);
+  const struct oiu_slot *cells = (const struct oiu_slot *)(local + ch->slots_off);
+  uint32_t count[OIU_WAIT_STREAM + 1] = {0};
+  for (uint32_t t = 0; t < ch->nwaits; t++)
+    if (w[t].kind <= OIU_WAIT_STREAM)
+      count[w[t].kind]++;
+  oiu_warn("  device threads waiting: %u for one request, %u in transfers, %u at lane barriers, "
+           "%u for host calls, %u for SQ room, %u for slot groups, %u on streams%s",
+           count[OIU_WAIT_COMPLETION], count[OIU_WAIT_TRANSFER], count[OIU_WAIT_LANES],
+           count[OIU_WAIT_HOSTCALL], count[OIU_WAIT_SQ_ROOM], count[OIU_WAIT_SLOT_GROUP],
+           count[OIU_WAIT_STREAM], dev->backend == OIU_MEM_HOST ? " (threads by kernel id)" : "");
+  static const uint32_t order[] = {OIU_WAIT_COMPLETION, OIU_WAIT_TRANSFER, OIU_WAIT_LANES,
+                                   OIU_WAIT_HOSTCALL,   OIU_WAIT_SQ_ROOM,  OIU_WAIT_SLOT_GROUP,
+                                   OIU_WAIT_STREAM};
+  for (size_t k = 0; k < sizeof order / sizeof *order; k++)
+    for (uint32_t t = 0, shown = 0; t < ch->nwaits && shown < 6; t++)
+      if (w[t].kind == order[k]) {
+        describe_wait(ch, cells, t, &w[t]);
+        shown++;
+      }
+}
+
 static void report(struct oiu_device *dev, double quiet_s) {
   const struct oiu_channel *ch = dev->ch;
   oiu_warn("device %d (%s): a target region runs and its device code made no request for %.1f s%s; "
@@ -123,6 +186,7 @@ static void report(struct oiu_device *dev, double quiet_s) {
       oiu_warn("    host call %u: op %u fd %d, posted %u, answered %u", i, hc[i].op, hc[i].fd,
                __atomic_load_n(&hc[i].posted, __ATOMIC_ACQUIRE),
                __atomic_load_n(&hc[i].done, __ATOMIC_ACQUIRE));
+  report_waits(dev, local);
   for (int s = 0; s < OIU_NSTREAMS; s++)
     oiu_warn("  %s stream: reserved %llu, taken by the host %llu, written %llu, flush asked to %llu",
              s ? "stderr" : "stdout", (unsigned long long)sl[s].reserved,

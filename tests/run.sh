@@ -178,6 +178,9 @@ stall)
   grep -Eq '^omp-iouring:   CQ: posted ([0-9]+), reaped \1; reap lock free' "$tmp/err"
   [ "$(grep -Ec '^omp-iouring:   (slot groups|bulk chunks) busy: [0-9]+ \(1 in all\)$' "$tmp/err")" = 1 ]
   grep -q '^omp-iouring:   host calls owned: (0 in all)$' "$tmp/err"
+  # The waiting thread's record: its read in flight, not yet completed.
+  grep -q '^omp-iouring:   device threads waiting: 0 for one request, 1 in transfers, 0 at lane barriers, 0 for host calls, 0 for SQ room, 0 for slot groups, 0 on streams' "$tmp/err"
+  grep -Eq "^omp-iouring:     thread [0-9]+: in a transfer, waits for cell [0-9]+'s completion 1 \(it has 0; round [0-9]+\)$" "$tmp/err"
   ;;
 hello)
   "$1" >"$tmp/out"

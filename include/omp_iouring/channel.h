@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 6u
+#define OIU_CHANNEL_VERSION 7u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
@@ -276,8 +276,33 @@ struct oiu_channel {
   /* Non-zero: the host can move staging bytes to and from GPU memory with the
    * GPU's copy engine (OIU_HOSTCALL_COPY_*); LIBOMPTARGET_IO_URING_COPY_ENGINE. */
   uint32_t copy_engine;
-  uint32_t pad3;
+  /* Wait records (LIBOMPTARGET_IO_URING_STALL_S): device-local struct
+   * oiu_wait[nwaits], one per device thread, saying what it waits for; 0: none kept. */
+  uint32_t nwaits;
+  uint64_t waits_off;
 };
+
+/*
+ * What a device thread waits for, while it waits (only where nwaits != 0):
+ * the host's ring-state report (plugin/stall.c) lists them, so a hang shows
+ * which thread waits for which completion, lock or barrier. Written relaxed
+ * by the thread itself; read as a snapshot by the host.
+ */
+enum oiu_wait_kind {
+  OIU_WAIT_NONE = 0,
+  OIU_WAIT_COMPLETION = 1, /* a: cell, b: the completion count it waits for */
+  OIU_WAIT_TRANSFER = 2,   /* a: cell of a piece in flight, b: its count; or a = ~0: a chunk */
+  OIU_WAIT_HOSTCALL = 3,   /* a: entry (~0: none free yet), b: the answer number */
+  OIU_WAIT_SLOT_GROUP = 4, /* every slot group busy */
+  OIU_WAIT_SQ_ROOM = 5,    /* a: first entry wanted, b: SQ head seen */
+  OIU_WAIT_LANES = 6,      /* a: the lane mask of a lane barrier (low 32 bits) */
+  OIU_WAIT_FD_LOCK = 7,    /* a: descriptor */
+  OIU_WAIT_STREAM = 8,     /* a: stream, b: 0 room in its ring, 1 its flush */
+};
+struct oiu_wait {
+  uint32_t kind, a, b, round;
+};
+_Static_assert(sizeof(struct oiu_wait) == 16, "a wait record is 16 bytes");
 
 /* FILE streams device code can have open at once (stdin, stdout, stderr included). */
 #define OIU_MAX_FILES 64u

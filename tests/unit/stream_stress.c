@@ -44,6 +44,11 @@ void oiu_race_point(void) {
     usleep(50);
 }
 
+#ifndef OIU_EMULATED_WARPS
+/* Wait records are off here (nwaits 0): any index serves. */
+uint32_t oiu_thread_index(void) { return 0; }
+#endif
+
 /* The host-target doorbell is the real runtime's; our host thread polls instead. */
 void oiu_host_doorbell(const struct oiu_channel *ch) { (void)ch; }
 

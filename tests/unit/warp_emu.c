@@ -75,6 +75,7 @@ static void misuse(const char *what, oiu_lanes m) {
 }
 
 uint32_t oiu_lane_id(void) { return my_lane; }
+uint32_t oiu_thread_index(void) { return (uint32_t)(my_warp - warps) * WARP_EMU_LANES + my_lane; }
 uint32_t oiu_group_width(void) { return WARP_EMU_LANES; }
 
 /* The lanes of this warp that reach `site` within a short window. */
