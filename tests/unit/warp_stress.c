@@ -200,12 +200,11 @@ static void *lane_main(void *p) {
   warp_emu_enter(a->warp, a->lane);
   my_id = (uint32_t)(a->warp * LANES) + a->lane;
   rng = 0x9e3779b97f4a7c15ull * (uint64_t)(my_id + 1);
-  uint64_t id = (uint64_t)a->warp * LANES + a->lane;
   unsigned char *rec = malloc(RECORD), *back = malloc(RECORD);
   for (int round = 0; round < rounds; round++) {
     char line[160];
     int n = line_of(line, a->warp, a->lane, round);
-    if (round == 0 && id == 0) {
+    if (round == 0 && my_id == 0) {
       char *big = malloc(LONG);
       for (int i = 0; i < LONG; i++)
         big[i] = (char)('A' + i % 26);
@@ -217,7 +216,7 @@ static void *lane_main(void *p) {
       __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     jitter();
     /* The checkpoint pattern: pwrite of private memory at this lane's range. */
-    uint64_t off = ((uint64_t)round * nwarps * LANES + id) * RECORD;
+    uint64_t off = ((uint64_t)round * nwarps * LANES + my_id) * RECORD;
     for (int i = 0; i < RECORD; i++)
       rec[i] = pattern(off + (uint64_t)i);
     struct oiu_io io = {.buf = (char *)rec, .len = RECORD, .off = off, .fd = ckpt_fd,
