@@ -117,10 +117,6 @@ int oiu_channel_create(struct oiu_device *dev) {
   return 0;
 }
 
-static uint32_t word(const struct oiu_channel *ch, uint64_t off) {
-  return __atomic_load_n((const uint32_t *)((const char *)ch + off), __ATOMIC_ACQUIRE);
-}
-
 /*
  * Every SQE gets exactly one CQE: at release, with no device code running,
  * SQEs submitted == CQEs posted == CQEs reaped (counters modulo 2^32), the
@@ -130,9 +126,11 @@ static uint32_t word(const struct oiu_channel *ch, uint64_t off) {
  */
 static void report_release(const struct oiu_device *dev) {
   const struct oiu_channel *ch = dev->ch;
-  uint32_t sq_tail = word(ch, ch->sq_tail_off), sq_head = word(ch, ch->sq_head_off);
-  uint32_t cq_tail = word(ch, ch->cq_tail_off), cq_head = word(ch, ch->cq_head_off);
-  uint32_t dropped = dev->overflow_off ? word(ch, dev->overflow_off) : 0;
+  uint32_t sq_tail = oiu_ring_word(ch, ch->sq_tail_off);
+  uint32_t sq_head = oiu_ring_word(ch, ch->sq_head_off);
+  uint32_t cq_tail = oiu_ring_word(ch, ch->cq_tail_off);
+  uint32_t cq_head = oiu_ring_word(ch, ch->cq_head_off);
+  uint32_t dropped = dev->overflow_off ? oiu_ring_word(ch, dev->overflow_off) : 0;
   if (dropped)
     oiu_warn("device %d (%s): the kernel dropped %u completions (CQ overflow)", dev->num,
              dev->type, dropped);

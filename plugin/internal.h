@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "omp_iouring/channel.h"
 
@@ -28,6 +29,19 @@ struct oiu_config {
   unsigned stall_s;       /* LIBOMPTARGET_IO_URING_STALL_S: print the rings' state after this long without a request */
 };
 int oiu_config_load(struct oiu_config *c);
+
+/* A 32-bit ring word (SQ/CQ head, tail, flags) at offset off of the host view.
+ * Acquire: pairs with whoever last released it (device code or the kernel). */
+static inline uint32_t oiu_ring_word(const struct oiu_channel *ch, uint64_t off) {
+  return __atomic_load_n((const uint32_t *)((const char *)ch + off), __ATOMIC_ACQUIRE);
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t oiu_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 void oiu_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void oiu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern struct oiu_config oiu_cfg;

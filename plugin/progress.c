@@ -33,10 +33,6 @@ static int kick_fd = -1;
 
 int oiu_kick_fd(void) { return kick_fd; }
 
-static uint32_t load_acquire(const struct oiu_channel *ch, uint64_t off) {
-  return __atomic_load_n((const uint32_t *)((const char *)ch + off), __ATOMIC_ACQUIRE);
-}
-
 /*
  * CQEs the kernel could not post because the CQ was full wait on its
  * overflow list (IORING_FEAT_NODROP) until someone asks for events; device
@@ -45,7 +41,7 @@ static uint32_t load_acquire(const struct oiu_channel *ch, uint64_t off) {
  */
 static int flush_overflow(struct oiu_device *dev) {
   struct oiu_channel *ch = dev->ch;
-  if (!(load_acquire(ch, ch->sq_flags_off) & IORING_SQ_CQ_OVERFLOW))
+  if (!(oiu_ring_word(ch, ch->sq_flags_off) & IORING_SQ_CQ_OVERFLOW))
     return 0;
   io_uring_enter((unsigned)ch->ring_fd, 0, 0, IORING_ENTER_GETEVENTS, NULL);
   return 1;
@@ -59,8 +55,8 @@ int oiu_serve(struct oiu_device *dev, unsigned *wait_us) {
   case OIU_MODE_ENTER: {
     int flushed = flush_overflow(dev);
     /* Pairs with the device publisher's release of the tail. */
-    uint32_t tail = load_acquire(ch, ch->sq_tail_off);
-    uint32_t head = load_acquire(ch, ch->sq_head_off);
+    uint32_t tail = oiu_ring_word(ch, ch->sq_tail_off);
+    uint32_t head = oiu_ring_word(ch, ch->sq_head_off);
     if (tail == head)
       return flushed;
     /* Consumes the SQEs before returning, so head catches up with tail. */
@@ -71,12 +67,12 @@ int oiu_serve(struct oiu_device *dev, unsigned *wait_us) {
   }
   case OIU_MODE_SQPOLL: {
     int flushed = flush_overflow(dev);
-    uint32_t tail = load_acquire(ch, ch->sq_tail_off);
-    uint32_t head = load_acquire(ch, ch->sq_head_off);
+    uint32_t tail = oiu_ring_word(ch, ch->sq_tail_off);
+    uint32_t head = oiu_ring_word(ch, ch->sq_head_off);
     if (tail == head)
       return flushed;
     /* The SQ thread set NEED_WAKEUP before sleeping; it will not see the new tail itself. */
-    if (load_acquire(ch, ch->sq_flags_off) & OIU_SQ_NEED_WAKEUP)
+    if (oiu_ring_word(ch, ch->sq_flags_off) & OIU_SQ_NEED_WAKEUP)
       io_uring_enter((unsigned)ch->ring_fd, 0, 0, IORING_ENTER_SQ_WAKEUP, NULL);
     return 1;
   }

@@ -14,19 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint32_t shared_word(const struct oiu_channel *ch, uint64_t off) {
-  return __atomic_load_n((const uint32_t *)((const char *)ch + off), __ATOMIC_ACQUIRE);
-}
 
 /* Appends the indices i < n with busy(i) to line, at most `max` of them. */
 #define LIST(line, n, max, cond)                                                             \
@@ -114,10 +103,14 @@ static void report(struct oiu_device *dev, double quiet_s) {
   oiu_warn("device %d (%s): a target region runs and its device code made no request for %.1f s%s; "
            "the state of its rings follows (LIBOMPTARGET_IO_URING_STALL_S)",
            dev->num, dev->type, quiet_s,
-           __atomic_load_n(&dev->drain, __ATOMIC_ACQUIRE) ? " (the region ended: its buffered text is being drained)" : "");
-  uint32_t sq_head = shared_word(ch, ch->sq_head_off), sq_tail = shared_word(ch, ch->sq_tail_off);
-  uint32_t cq_head = shared_word(ch, ch->cq_head_off), cq_tail = shared_word(ch, ch->cq_tail_off);
-  uint32_t sq_flags = shared_word(ch, ch->sq_flags_off);
+           __atomic_load_n(&dev->drain, __ATOMIC_ACQUIRE)
+               ? " (the region ended: its buffered text is being drained)"
+               : "");
+  uint32_t sq_head = oiu_ring_word(ch, ch->sq_head_off);
+  uint32_t sq_tail = oiu_ring_word(ch, ch->sq_tail_off);
+  uint32_t cq_head = oiu_ring_word(ch, ch->cq_head_off);
+  uint32_t cq_tail = oiu_ring_word(ch, ch->cq_tail_off);
+  uint32_t sq_flags = oiu_ring_word(ch, ch->sq_flags_off);
   char line[480];
   const struct oiu_hostcall *hc =
       (const struct oiu_hostcall *)((const char *)ch + ch->hostcalls_off);
@@ -199,7 +192,7 @@ static void report(struct oiu_device *dev, double quiet_s) {
 void oiu_stall_check(struct oiu_device *dev, int work) {
   if (!oiu_cfg.stall_s || !dev->ch)
     return;
-  uint64_t now = now_ns();
+  uint64_t now = oiu_now_ns();
   if (work || !dev->quiet_since || !__atomic_load_n(&dev->regions, __ATOMIC_RELAXED)) {
     dev->quiet_since = now; /* a region that just began starts its quiet period now */
     dev->stall_reported = 0;

@@ -43,12 +43,6 @@ void oiu_stream_ring_exit(void) {
   wring_ok = 0;
 }
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static struct oiu_stream_shared *shared_of(struct oiu_device *dev, int k) {
   return &((struct oiu_stream_shared *)((char *)dev->ch + dev->ch->streams_off))[k];
 }
@@ -212,7 +206,7 @@ int oiu_stream_serve(struct oiu_device *dev, int drain, unsigned *wait_us) {
       set_written(dev, k, hs->scan); /* all text taken is written */
       continue;
     }
-    uint64_t now = now_ns();
+    uint64_t now = oiu_now_ns();
     if (!hs->pending_since)
       hs->pending_since = now;
     uint64_t age_us = (now - hs->pending_since) / 1000;
