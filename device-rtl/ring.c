@@ -94,9 +94,10 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
       uint32_t i = 0;
       for (; i < ngroups; i++) {
         group = (start + i) % ngroups;
-        /* Pairs with the release in oiu_slot_release: the last owner is done. */
+        /* Pairs with the releases in oiu_slot_release: the last owners are
+         * done. The word holds how many lanes still use the group. */
         if (oiu_load_relaxed(&groups[group]) == OIU_GROUP_FREE &&
-            oiu_cas_acquire(&groups[group], OIU_GROUP_FREE, OIU_GROUP_BUSY))
+            oiu_cas_acquire(&groups[group], OIU_GROUP_FREE, oiu_lane_count(lanes)))
           break;
       }
       if (i < ngroups)
@@ -107,17 +108,19 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
     }
     oiu_wait_done(ch);
   }
-  ref->lanes = lanes;
   ref->group = oiu_broadcast(lanes, group);
   ref->slot = ref->group * width + oiu_lane_rank(lanes);
 }
 
+/*
+ * Each lane gives its share back; the last one's makes the group free. No
+ * lane waits for the others: an H100 left a lane at a lane barrier here
+ * (bar.warp.sync of the group's mask) for good while the other lanes of the
+ * mask had gone on (big_1MiB_unbuffered, 2026-12-05).
+ */
 void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref) {
-  oiu_wait_note(ch, OIU_WAIT_LANES, (uint32_t)ref->lanes, 0, 0);
-  oiu_lane_sync(ref->lanes); /* every lane of the group is done with its slot */
-  oiu_wait_done(ch);
-  if (oiu_is_leader(ref->lanes))
-    oiu_store_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], OIU_GROUP_FREE, 0);
+  /* Pairs with the next owner's CAS: this lane is done with its slot. */
+  oiu_fetch_sub_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], 1);
 }
 
 /* Reserves one SQ entry per calling lane, only when the ring has room for all. */

@@ -56,9 +56,8 @@ static inline void oiu_wait_done(const struct oiu_channel *ch) {
 
 /* A staging slot owned by the calling lane for the duration of one call. */
 struct oiu_slot_ref {
-  uint32_t slot;   /* index in [0, nslots) */
-  oiu_lanes lanes; /* the lanes that took the group together */
-  uint32_t group;  /* group index, freed by the leader when all lanes are done */
+  uint32_t slot;  /* index in [0, nslots) */
+  uint32_t group; /* group index, free again when every lane that took it gave it back */
 };
 
 void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref);

@@ -131,8 +131,8 @@ static int fd_vprintf(int fd, const char *fmt, va_list ap) {
     m.sink.len = 0;
   if (n < 0 && m.sink.err == 0)
     m.sink.err = n;
-  /* Every lane that took the group gives it back here, together (on AMD
-   * GPUs a group may only be freed where its lanes are converged). */
+  /* The slot goes back here, so the group is free as soon as the lanes with
+   * short text are done. */
   int r = message_end(&m);
   if (long_text) {
     /* Produced again in a group of the long callers alone and written in
@@ -161,7 +161,7 @@ static int fd_write(int fd, const void *p, size_t n, int newline) {
   message_begin(&m, ch, fd);
   if (!long_text)
     message_put_line(&m, (const char *)p, n, newline);
-  /* Given back by all the lanes that took it, converged (see fd_vprintf). */
+  /* Given back before the long text goes (see fd_vprintf). */
   int r = message_end(&m);
   if (long_text) {
     message_begin(&m, ch, fd);

@@ -59,6 +59,9 @@ static inline bool oiu_cas_relaxed(uint32_t *p, uint32_t *expect, uint32_t want)
 static inline uint32_t oiu_fetch_add_relaxed(uint32_t *p, uint32_t v) {
   return __scoped_atomic_fetch_add(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
+static inline uint32_t oiu_fetch_sub_release(uint32_t *p, uint32_t v) {
+  return __scoped_atomic_fetch_sub(p, v, __ATOMIC_RELEASE, OIU_DEV);
+}
 
 /* 64-bit stream positions (stream.c). */
 static inline uint64_t oiu_load_acquire64(const uint64_t *p, int scope_is_sys) {

@@ -128,6 +128,8 @@ static inline uint32_t oiu_user_data_kind(uint64_t ud) { return (uint32_t)(ud >>
  * Staging slots are handed out in groups of one warp/wavefront (1 on the host
  * target): a leader lane takes a whole group with one CAS, so a wavefront
  * never holds part of what it needs while it waits (no lock-step deadlock).
+ * A slot group's word counts the lanes still using it (0: free); a bulk
+ * chunk's is FREE or BUSY.
  */
 enum oiu_group_state { OIU_GROUP_FREE = 0, OIU_GROUP_BUSY = 1 };
 
@@ -234,7 +236,7 @@ struct oiu_channel {
   uint64_t dstate_off;    /* struct oiu_dstate */
   uint64_t sq_ready_off;  /* uint32_t[sq_entries]: ring index + 1 once that SQE is filled */
   uint64_t slots_off;     /* struct oiu_slot[nslots] */
-  uint64_t groups_off;    /* uint32_t[nslots]: enum oiu_group_state per slot group */
+  uint64_t groups_off;    /* uint32_t[nslots]: lanes using each slot group, 0: free */
   uint32_t nslots;        /* a multiple of OIU_MAX_GROUP */
   uint32_t slot_size;     /* a multiple of 64 */
 
