@@ -154,8 +154,11 @@ static void report(struct oiu_device *dev, double quiet_s) {
   for (uint32_t g = 0, shown = 0; g < ch->nslots / width && shown < 4; g++) {
     if (groups[g] == OIU_GROUP_FREE)
       continue;
-    size_t len = (size_t)snprintf(line, sizeof line, "    group %u: slots %u-%u completed", g,
-                                  g * width, g * width + width - 1);
+    /* A group's word counts the lanes that have not given their slots back. */
+    size_t len = (size_t)snprintf(line, sizeof line,
+                                  "    group %u (%u lane%s in it): slots %u-%u completed", g,
+                                  groups[g], groups[g] == 1 ? "" : "s", g * width,
+                                  g * width + width - 1);
     for (uint32_t k = 0; k < width && len + 12 < sizeof line; k++)
       len += (size_t)snprintf(line + len, sizeof line - len, " %u", cells[g * width + k].seq);
     oiu_warn("%s", line);

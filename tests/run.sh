@@ -177,6 +177,10 @@ stall)
   grep -Eq '^omp-iouring:   SQ: reserved ([0-9]+), published \1 \(then 0 filled, 0 reserved and not filled\), consumed \1, flags (0|0x[0-9a-f]+); publish lock free$' "$tmp/err"
   grep -Eq '^omp-iouring:   CQ: posted ([0-9]+), reaped \1; reap lock free' "$tmp/err"
   [ "$(grep -Ec '^omp-iouring:   (slot groups|bulk chunks) busy: [0-9]+ \(1 in all\)$' "$tmp/err")" = 1 ]
+  # A busy slot group counts the lanes still in it: the reader alone.
+  if grep -q '^omp-iouring:   slot groups busy: [0-9]' "$tmp/err"; then
+    grep -Eq '^omp-iouring:     group [0-9]+ \(1 lane in it\): slots [0-9]+-[0-9]+ completed' "$tmp/err"
+  fi
   grep -q '^omp-iouring:   host calls owned: (0 in all)$' "$tmp/err"
   # The waiting thread's record: its read in flight, not yet completed.
   grep -q '^omp-iouring:   device threads waiting: 0 for one request, 1 in transfers, 0 at lane barriers, 0 for host calls, 0 for SQ room, 0 for slot groups, 0 on streams' "$tmp/err"
