@@ -102,13 +102,6 @@ void oiu_lane_sync(oiu_lanes m);
 uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total);
 oiu_lanes oiu_lanes_matching(oiu_lanes m, uint32_t key);
 static inline bool oiu_is_leader(oiu_lanes m) { return oiu_lane_id() == (uint32_t)__builtin_ctzll(m); }
-static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) {
-  return (uint64_t)oiu_broadcast(m, (uint32_t)(v >> 32)) << 32 | oiu_broadcast(m, (uint32_t)v);
-}
-static inline uint32_t oiu_lane_rank(oiu_lanes m) {
-  return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
-}
-static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
 uint32_t oiu_thread_index(void);
 oiu_lanes oiu_emu_loop_enter(void);
 void oiu_emu_loop_exit(oiu_lanes entered);
@@ -131,14 +124,6 @@ static inline bool oiu_is_leader(oiu_lanes m) { return __gpu_is_first_in_lane(m)
 static inline uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) {
   return __gpu_shuffle_idx_u32(m, (uint32_t)__builtin_ctzll(m), v, __gpu_num_lanes());
 }
-static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) {
-  return (uint64_t)oiu_broadcast(m, (uint32_t)(v >> 32)) << 32 | oiu_broadcast(m, (uint32_t)v);
-}
-/* Number of active lanes below this one: its rank among the callers. */
-static inline uint32_t oiu_lane_rank(oiu_lanes m) {
-  return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
-}
-static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
 /* The lanes of m whose key (< 4: a stream index) equals this lane's. A
  * ballot per key bit: clang 22's __gpu_match_any_u32 does not link for AMDGPU. */
 _Static_assert(OIU_NSTREAMS <= 4, "stream keys fit two bits");
@@ -182,6 +167,16 @@ static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total)
   *total = x;
   return 0;
 }
+#endif
+#if OIU_GPU /* real or emulated lanes */
+static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) {
+  return (uint64_t)oiu_broadcast(m, (uint32_t)(v >> 32)) << 32 | oiu_broadcast(m, (uint32_t)v);
+}
+/* Number of active lanes below this one: its rank among the callers. */
+static inline uint32_t oiu_lane_rank(oiu_lanes m) {
+  return (uint32_t)__builtin_popcountll(m & ((1ull << oiu_lane_id()) - 1));
+}
+static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_popcountll(m); }
 #endif
 #ifndef OIU_LOOP_ENTER
 #define OIU_LOOP_ENTER(v) ((void)0)

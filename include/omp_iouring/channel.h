@@ -298,8 +298,7 @@ enum oiu_wait_kind {
   OIU_WAIT_SLOT_GROUP = 4, /* every slot group busy */
   OIU_WAIT_SQ_ROOM = 5,    /* a: first entry wanted, b: SQ head seen */
   OIU_WAIT_LANES = 6,      /* a: the lane mask of a lane barrier (low 32 bits) */
-  OIU_WAIT_FD_LOCK = 7,    /* a: descriptor */
-  OIU_WAIT_STREAM = 8,     /* a: stream, b: 0 room in its ring, 1 its flush */
+  OIU_WAIT_STREAM = 7,     /* a: stream, b: 0 room in its ring, 1 its flush */
 };
 struct oiu_wait {
   uint32_t kind, a, b, round;

@@ -322,17 +322,22 @@ static void *watchdog(void *arg) {
   const uint32_t *chunks = (const uint32_t *)(local + ch->chunk_state_off);
   for (uint32_t g = 0; g < SLOTS / LANES; g++)
     if (groups[g])
-      fprintf(stderr, "  slot group %u busy\n", g);
+      fprintf(stderr, "  slot group %u busy (%u lanes in it)\n", g, groups[g]);
   for (uint32_t c = 0; c < CHUNKS; c++)
     if (chunks[c])
       fprintf(stderr, "  chunk %u busy\n", c);
   _exit(1);
 }
 
+/* An unlinked temporary file in $TMPDIR (default /tmp), or -1 with a message. */
 static int temp_file(void) {
-  char path[] = "/tmp/warp_stress.XXXXXX";
+  const char *dir = getenv("TMPDIR");
+  char path[512];
+  snprintf(path, sizeof path, "%s/warp_stress.XXXXXX", dir ? dir : "/tmp");
   int fd = mkstemp(path);
-  if (fd >= 0)
+  if (fd < 0)
+    perror(path);
+  else
     unlink(path);
   return fd;
 }
