@@ -82,8 +82,8 @@ static void progress(const struct oiu_channel *ch) {
 void oiu_progress(const struct oiu_channel *ch) { progress(ch); }
 
 void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
-  oiu_lanes lanes = oiu_active_lanes();
-  uint32_t width = oiu_group_width();
+  oiu_lanes lanes = oiu_claim_lanes();
+  uint32_t width = oiu_claim_width();
   uint32_t ngroups = ch->nslots / width;
   uint32_t group = 0;
   if (oiu_is_leader(lanes)) {
@@ -108,24 +108,24 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
     }
     oiu_wait_done(ch);
   }
-  ref->group = oiu_broadcast(lanes, group);
+  /* A group of one lane (NVIDIA, host) needs no shuffle. */
+  ref->group = lanes & (lanes - 1) ? oiu_broadcast(lanes, group) : group;
   ref->slot = ref->group * width + oiu_lane_rank(lanes);
 }
 
 /*
  * Each lane gives its share back; the last one's makes the group free. No
- * lane waits for the others: an H100 left a lane at a lane barrier here
- * (bar.warp.sync of the group's mask) for good while the other lanes of the
- * mask had gone on (big_1MiB_unbuffered, 2026-12-05).
+ * lane waits for the others (an H100 once kept a lane at a lane barrier here
+ * for good; on NVIDIA a group is one lane now, see oiu_claim_lanes).
  */
 void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref) {
   /* Pairs with the next owner's CAS: this lane is done with its slot. */
   oiu_fetch_sub_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], 1);
 }
 
-/* Reserves one SQ entry per calling lane, only when the ring has room for all. */
+/* Reserves one SQ entry per claiming lane, only when the ring has room for all. */
 static uint32_t sq_reserve(const struct oiu_channel *ch) {
-  oiu_lanes lanes = oiu_active_lanes();
+  oiu_lanes lanes = oiu_claim_lanes();
   uint32_t n = oiu_lane_count(lanes);
   uint32_t first = 0;
   if (oiu_is_leader(lanes)) {
@@ -147,7 +147,7 @@ static uint32_t sq_reserve(const struct oiu_channel *ch) {
     }
     oiu_wait_done(ch);
   }
-  return oiu_broadcast(lanes, first) + oiu_lane_rank(lanes);
+  return (lanes & (lanes - 1) ? oiu_broadcast(lanes, first) : first) + oiu_lane_rank(lanes);
 }
 
 uint32_t oiu_submit(const struct oiu_channel *ch, uint32_t cell, struct oiu_sqe *sqe) {

@@ -59,8 +59,12 @@ static inline bool oiu_cas_relaxed(uint32_t *p, uint32_t *expect, uint32_t want)
 static inline uint32_t oiu_fetch_add_relaxed(uint32_t *p, uint32_t v) {
   return __scoped_atomic_fetch_add(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
+/* A release fence and a relaxed RMW: clang 22 lowers an NVPTX atomicrmw
+ * without its ordering (a plain atom.add even for release or seq_cst; seen
+ * in the PTX), so the fence carries it, on every target alike. */
 static inline uint32_t oiu_fetch_sub_release(uint32_t *p, uint32_t v) {
-  return __scoped_atomic_fetch_sub(p, v, __ATOMIC_RELEASE, OIU_DEV);
+  __scoped_atomic_thread_fence(__ATOMIC_RELEASE, OIU_DEV);
+  return __scoped_atomic_fetch_sub(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
 
 /* 64-bit stream positions (stream.c). */
@@ -96,7 +100,8 @@ static inline bool oiu_cas(uint32_t *p, uint32_t expect, uint32_t want) {
 typedef uint64_t oiu_lanes;
 oiu_lanes oiu_active_lanes(void);
 uint32_t oiu_lane_id(void);
-uint32_t oiu_group_width(void);
+oiu_lanes oiu_claim_lanes(void);
+uint32_t oiu_claim_width(void);
 uint32_t oiu_broadcast(oiu_lanes m, uint32_t v);
 void oiu_lane_sync(oiu_lanes m);
 uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total);
@@ -115,7 +120,23 @@ static inline uint32_t oiu_thread_index(void) {
 }
 static inline oiu_lanes oiu_active_lanes(void) { return __gpu_lane_mask(); }
 static inline uint32_t oiu_lane_id(void) { return __gpu_lane_id(); }
-static inline uint32_t oiu_group_width(void) { return __gpu_num_lanes(); }
+/*
+ * The lanes that take staging slots and SQ entries together, and how many
+ * slots a group spans. AMDGPU: the wavefront's active lanes, all or nothing,
+ * because lock-step lanes that hold slots cannot give them back while their
+ * siblings wait for more. NVIDIA: each lane alone. Under independent thread
+ * scheduling a holder always gets to give back, and a mask taken before the
+ * leader's wait and used after it went wrong on an H100: lanes took another
+ * group's number from the shuffle, and a lane barrier kept a lane for good
+ * (2026-12-05).
+ */
+#if defined(__AMDGPU__)
+static inline oiu_lanes oiu_claim_lanes(void) { return __gpu_lane_mask(); }
+static inline uint32_t oiu_claim_width(void) { return __gpu_num_lanes(); }
+#else
+static inline oiu_lanes oiu_claim_lanes(void) { return 1ull << __gpu_lane_id(); }
+static inline uint32_t oiu_claim_width(void) { return 1; }
+#endif
 static inline bool oiu_is_leader(oiu_lanes m) { return __gpu_is_first_in_lane(m); }
 /* The value of m's first lane, for the lanes of m. A shuffle: on AMDGPU
  * __gpu_read_first_lane_* is readfirstlane, which ignores m and reads the
@@ -154,7 +175,8 @@ typedef uint32_t oiu_lanes;
 uint32_t oiu_thread_index(void);
 static inline oiu_lanes oiu_active_lanes(void) { return 1; }
 static inline uint32_t oiu_lane_id(void) { return 0; }
-static inline uint32_t oiu_group_width(void) { return 1; }
+static inline oiu_lanes oiu_claim_lanes(void) { return 1; }
+static inline uint32_t oiu_claim_width(void) { return 1; }
 static inline bool oiu_is_leader(oiu_lanes m) { (void)m; return true; }
 static inline uint32_t oiu_broadcast(oiu_lanes m, uint32_t v) { (void)m; return v; }
 static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) { (void)m; return v; }

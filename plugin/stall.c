@@ -62,7 +62,7 @@ static void describe_wait(const struct oiu_channel *ch, const struct oiu_slot *c
     oiu_warn("    thread %u: waits for SQ room: entry %u wanted, head %u", t, w->a, w->b);
     break;
   case OIU_WAIT_SLOT_GROUP:
-    oiu_warn("    thread %u: waits for a free slot group", t);
+    oiu_warn("    thread %u: waits for a free slot (group)", t);
     break;
   case OIU_WAIT_STREAM:
     oiu_warn("    thread %u: waits for %s's %s", t, w->a ? "stderr" : "stdout",
@@ -83,7 +83,7 @@ static void report_waits(const struct oiu_device *dev, const char *local) {
     if (w[t].kind <= OIU_WAIT_STREAM)
       count[w[t].kind]++;
   oiu_warn("  device threads waiting: %u for one request, %u in transfers, %u at lane barriers, "
-           "%u for host calls, %u for SQ room, %u for slot groups, %u on streams%s",
+           "%u for host calls, %u for SQ room, %u for slots, %u on streams%s",
            count[OIU_WAIT_COMPLETION], count[OIU_WAIT_TRANSFER], count[OIU_WAIT_LANES],
            count[OIU_WAIT_HOSTCALL], count[OIU_WAIT_SQ_ROOM], count[OIU_WAIT_SLOT_GROUP],
            count[OIU_WAIT_STREAM], dev->backend == OIU_MEM_HOST ? " (threads by kernel id)" : "");
@@ -145,20 +145,23 @@ static void report(struct oiu_device *dev, double quiet_s) {
            d->sq_lock ? "HELD" : "free");
   oiu_warn("  CQ: posted %u, reaped %u; reap lock %s; slot-group search hint %u", cq_tail,
            cq_head, d->cq_lock ? "HELD" : "free", d->group_hint);
-  snprintf(line, sizeof line, "  slot groups busy:");
-  LIST(line, ch->nslots, 24, groups[i] != OIU_GROUP_FREE);
+  /* Slots are taken in groups of a wavefront on AMD, one by one elsewhere
+   * (device-rtl/target.h, oiu_claim_lanes). */
+  uint32_t width = dev->backend == OIU_MEM_HSA ? 64 : 1;
+  snprintf(line, sizeof line, width > 1 ? "  slot groups busy:" : "  slots busy:");
+  LIST(line, ch->nslots / width, 24, groups[i] != OIU_GROUP_FREE);
   oiu_warn("%s", line);
-  /* The completion counts of a busy group's slots, to hold against a trace
+  /* The completion counts of busy slots, to hold against a trace
    * (LIBOMPTARGET_IO_URING_TRACE=1 names each request's user_data). */
-  uint32_t width = dev->backend == OIU_MEM_CUDA ? 32 : dev->backend == OIU_MEM_HSA ? 64 : 1;
   for (uint32_t g = 0, shown = 0; g < ch->nslots / width && shown < 4; g++) {
     if (groups[g] == OIU_GROUP_FREE)
       continue;
-    /* A group's word counts the lanes that have not given their slots back. */
-    size_t len = (size_t)snprintf(line, sizeof line,
-                                  "    group %u (%u lane%s in it): slots %u-%u completed", g,
-                                  groups[g], groups[g] == 1 ? "" : "s", g * width,
-                                  g * width + width - 1);
+    size_t len;
+    if (width == 1)
+      len = (size_t)snprintf(line, sizeof line, "    slot %u: completed", g);
+    else /* a group's word counts the lanes that have not given their slots back */
+      len = (size_t)snprintf(line, sizeof line, "    group %u (%u lane%s in it): slots %u-%u completed",
+                             g, groups[g], groups[g] == 1 ? "" : "s", g * width, g * width + width - 1);
     for (uint32_t k = 0; k < width && len + 12 < sizeof line; k++)
       len += (size_t)snprintf(line + len, sizeof line - len, " %u", cells[g * width + k].seq);
     oiu_warn("%s", line);

@@ -174,16 +174,19 @@ stall)
   grep -q '^stall: read returned 25: late bytes from the host$' "$tmp/out"
   sed -n 's/^omp-iouring: //p' "$tmp/err"
   [ "$(grep -c 'made no request for' "$tmp/err")" = 1 ]
-  grep -Eq '^omp-iouring:   SQ: reserved ([0-9]+), published \1 \(then 0 filled, 0 reserved and not filled\), consumed \1, flags (0|0x[0-9a-f]+); publish lock free$' "$tmp/err"
-  grep -Eq '^omp-iouring:   CQ: posted ([0-9]+), reaped \1; reap lock free' "$tmp/err"
-  [ "$(grep -Ec '^omp-iouring:   (slot groups|bulk chunks) busy: [0-9]+ \(1 in all\)$' "$tmp/err")" = 1 ]
-  # A busy slot group counts the lanes still in it: the reader alone.
-  if grep -q '^omp-iouring:   slot groups busy: [0-9]' "$tmp/err"; then
+  # The locks may be caught held: the waiting thread reaps in its loop.
+  grep -Eq '^omp-iouring:   SQ: reserved ([0-9]+), published \1 \(then 0 filled, 0 reserved and not filled\), consumed \1, flags (0|0x[0-9a-f]+); publish lock (free|HELD)$' "$tmp/err"
+  grep -Eq '^omp-iouring:   CQ: posted ([0-9]+), reaped \1; reap lock (free|HELD)' "$tmp/err"
+  [ "$(grep -Ec '^omp-iouring:   (slot groups|slots|bulk chunks) busy: [0-9]+ \(1 in all\)$' "$tmp/err")" = 1 ]
+  # A busy slot shows its completions; a busy group (AMD) the lanes still in it: the reader alone.
+  if grep -q '^omp-iouring:   slots busy: [0-9]' "$tmp/err"; then
+    grep -Eq '^omp-iouring:     slot [0-9]+: completed [0-9]+$' "$tmp/err"
+  elif grep -q '^omp-iouring:   slot groups busy: [0-9]' "$tmp/err"; then
     grep -Eq '^omp-iouring:     group [0-9]+ \(1 lane in it\): slots [0-9]+-[0-9]+ completed' "$tmp/err"
   fi
   grep -q '^omp-iouring:   host calls owned: (0 in all)$' "$tmp/err"
   # The waiting thread's record: its read in flight, not yet completed.
-  grep -q '^omp-iouring:   device threads waiting: 0 for one request, 1 in transfers, 0 at lane barriers, 0 for host calls, 0 for SQ room, 0 for slot groups, 0 on streams' "$tmp/err"
+  grep -q '^omp-iouring:   device threads waiting: 0 for one request, 1 in transfers, 0 at lane barriers, 0 for host calls, 0 for SQ room, 0 for slots, 0 on streams' "$tmp/err"
   grep -Eq "^omp-iouring:     thread [0-9]+: in a transfer, waits for cell [0-9]+'s completion 1 \(it has 0; round [0-9]+\)$" "$tmp/err"
   ;;
 hello)

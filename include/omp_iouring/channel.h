@@ -125,11 +125,12 @@ static inline uint32_t oiu_user_data_slot(uint64_t ud) { return (uint32_t)ud; }
 static inline uint32_t oiu_user_data_kind(uint64_t ud) { return (uint32_t)(ud >> 32); }
 
 /*
- * Staging slots are handed out in groups of one warp/wavefront (1 on the host
- * target): a leader lane takes a whole group with one CAS, so a wavefront
- * never holds part of what it needs while it waits (no lock-step deadlock).
- * A slot group's word counts the lanes still using it (0: free); a bulk
- * chunk's is FREE or BUSY.
+ * Staging slots are handed out in groups of one wavefront on AMDGPU: a leader
+ * lane takes a whole group with one CAS, so a wavefront never holds part of
+ * what it needs while it waits (no lock-step deadlock). On NVIDIA and the
+ * host target a group is one slot, taken by one lane (device-rtl/target.h,
+ * oiu_claim_lanes). A group's word counts the lanes still using it (0: free);
+ * a bulk chunk's is FREE or BUSY.
  */
 enum oiu_group_state { OIU_GROUP_FREE = 0, OIU_GROUP_BUSY = 1 };
 
@@ -295,7 +296,7 @@ enum oiu_wait_kind {
   OIU_WAIT_COMPLETION = 1, /* a: cell, b: the completion count it waits for */
   OIU_WAIT_TRANSFER = 2,   /* a: cell of a piece in flight, b: its count; or a = ~0: a chunk */
   OIU_WAIT_HOSTCALL = 3,   /* a: entry (~0: none free yet), b: the answer number */
-  OIU_WAIT_SLOT_GROUP = 4, /* every slot group busy */
+  OIU_WAIT_SLOT_GROUP = 4, /* every slot (group) busy */
   OIU_WAIT_SQ_ROOM = 5,    /* a: first entry wanted, b: SQ head seen */
   OIU_WAIT_LANES = 6,      /* a: the lane mask of a lane barrier (low 32 bits) */
   OIU_WAIT_STREAM = 7,     /* a: stream, b: 0 room in its ring, 1 its flush */

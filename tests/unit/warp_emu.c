@@ -7,12 +7,14 @@
  * none: divergence); broadcasts, prefix sums, ballots and lane barriers are
  * rendezvous of the lanes a mask names, matched by the mask alone, as
  * shfl.sync and bar.warp.sync match on sm_70+. A lane naming a mask without
- * itself (undefined on a GPU) ends the test.
+ * itself (undefined on a GPU) ends the test. Slots and SQ entries are
+ * claimed per lane, as on NVIDIA (oiu_claim_lanes).
  *
  * Lock-step mode (warp_emu_lockstep) adds what an AMD wavefront does, which
  * has no independent thread scheduling: lanes that leave a waiting loop of
  * device-rtl (OIU_LOOP_EXIT) wait there for every lane that entered it with
- * them, so a lane holding what another waits for inside the loop deadlocks.
+ * them, so a lane holding what another waits for inside the loop deadlocks;
+ * and slots and SQ entries are claimed by the gathered lanes together.
  */
 #define _GNU_SOURCE
 #include "warp_emu.h"
@@ -76,7 +78,6 @@ static void misuse(const char *what, oiu_lanes m) {
 
 uint32_t oiu_lane_id(void) { return my_lane; }
 uint32_t oiu_thread_index(void) { return (uint32_t)(my_warp - warps) * WARP_EMU_LANES + my_lane; }
-uint32_t oiu_group_width(void) { return WARP_EMU_LANES; }
 
 /* The lanes of this warp that reach `site` within a short window. */
 static oiu_lanes gather(void *site) {
@@ -119,6 +120,13 @@ static oiu_lanes gather(void *site) {
 __attribute__((noinline)) oiu_lanes oiu_active_lanes(void) {
   return gather(__builtin_return_address(0));
 }
+
+/* What the device library claims slots and SQ entries for (target.h): the
+ * gathered lanes in lock-step mode (AMD), the lane alone otherwise (NVIDIA). */
+__attribute__((noinline)) oiu_lanes oiu_claim_lanes(void) {
+  return warp_emu_lockstep ? gather(__builtin_return_address(0)) : 1ull << my_lane;
+}
+uint32_t oiu_claim_width(void) { return warp_emu_lockstep ? WARP_EMU_LANES : 1; }
 
 /* Every lane of m deposits a value and waits for all of m. */
 static void meet(struct rendezvous *table, oiu_lanes m, uint32_t v, uint32_t out[WARP_EMU_LANES]) {

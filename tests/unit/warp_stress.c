@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * warp_stress WARPS ROUNDS [lockstep]: the lane protocols of device-rtl/ring.c and
- * device-rtl/io.c (slot groups taken by a leader for the lanes that call in
- * together, SQ entries reserved per group and handed out by broadcast, the
- * lane barrier before a group is freed, bulk chunks taken one at a time)
+ * device-rtl/io.c (slot groups and SQ entries claimed per lane, or, in
+ * lock-step mode, by a leader for the lanes that call in together and handed
+ * out by broadcast; groups given back lane by lane; bulk chunks taken one at
+ * a time)
  * run on a CPU, by host threads playing GPU warps (warp_emu.c); with
  * lockstep, AMD wavefronts (a lane leaving a waiting loop waits there for
  * the lanes that entered it with it). A thread of ours plays the kernel: it consumes SQEs in ring order
@@ -41,7 +42,7 @@
 #include "warp_emu.h"
 
 #define LANES WARP_EMU_LANES
-#define SLOTS 32 /* 4 groups of 8: fewer than the warps */
+#define SLOTS 32 /* in lock-step mode 4 groups of 8: fewer than the warps */
 #define SLOT_SIZE 256
 #define CHUNKS 3
 #define CHUNK_SIZE 4096
@@ -320,7 +321,7 @@ static void *watchdog(void *arg) {
     fprintf(stderr, "  warp %d lane %d: %s\n", i / LANES, i % LANES, where_of[i]);
   const uint32_t *groups = (const uint32_t *)(local + ch->groups_off);
   const uint32_t *chunks = (const uint32_t *)(local + ch->chunk_state_off);
-  for (uint32_t g = 0; g < SLOTS / LANES; g++)
+  for (uint32_t g = 0; g < SLOTS / oiu_claim_width(); g++)
     if (groups[g])
       fprintf(stderr, "  slot group %u busy (%u lanes in it)\n", g, groups[g]);
   for (uint32_t c = 0; c < CHUNKS; c++)
