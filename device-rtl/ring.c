@@ -81,6 +81,8 @@ static void progress(const struct oiu_channel *ch) {
 
 void oiu_progress(const struct oiu_channel *ch) { progress(ch); }
 
+#define OIU_GROUP_PROBES 32u /* group words one search round reads */
+
 void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
   oiu_lanes lanes = oiu_claim_lanes();
   uint32_t width = oiu_claim_width();
@@ -89,10 +91,14 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
   if (oiu_is_leader(lanes)) {
     struct oiu_dstate *d = dstate(ch);
     uint32_t *groups = OIU_LOCAL(ch, ch->groups_off, uint32_t);
+    /* A bounded look per round: on NVIDIA a group is one slot, and thousands
+     * of waiting lanes each reading every slot's word swamp the memory
+     * system (unbuffered printf from 33,792 threads ran at 8 k lines/s). */
+    uint32_t probes = ngroups < OIU_GROUP_PROBES ? ngroups : OIU_GROUP_PROBES;
     for (uint32_t round = 0;; round++) {
-      uint32_t start = oiu_fetch_add_relaxed(&d->group_hint, 1);
+      uint32_t start = oiu_fetch_add_relaxed(&d->group_hint, probes);
       uint32_t i = 0;
-      for (; i < ngroups; i++) {
+      for (; i < probes; i++) {
         group = (start + i) % ngroups;
         /* Pairs with the releases in oiu_slot_release: the last owners are
          * done. The word holds how many lanes still use the group. */
@@ -100,10 +106,10 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
             oiu_cas_acquire(&groups[group], OIU_GROUP_FREE, oiu_lane_count(lanes)))
           break;
       }
-      if (i < ngroups)
+      if (i < probes)
         break;
       oiu_wait_note(ch, OIU_WAIT_SLOT_GROUP, 0, 0, round);
-      progress(ch); /* every group is busy: help their requests finish */
+      progress(ch); /* none free among those looked at: help requests finish */
       oiu_pause(round);
     }
     oiu_wait_done(ch);
