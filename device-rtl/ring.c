@@ -91,9 +91,9 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
   if (oiu_is_leader(lanes)) {
     struct oiu_dstate *d = dstate(ch);
     uint32_t *groups = OIU_LOCAL(ch, ch->groups_off, uint32_t);
-    /* A bounded look per round: on NVIDIA a group is one slot, and thousands
-     * of waiting lanes each reading every slot's word swamp the memory
-     * system (unbuffered printf from 33,792 threads ran at 8 k lines/s). */
+    /* A bounded look per round: on NVIDIA a group is one slot, and a lane
+     * reading every slot's word each round (4,096 by default) would spend
+     * its wait scanning. */
     uint32_t probes = ngroups < OIU_GROUP_PROBES ? ngroups : OIU_GROUP_PROBES;
     for (uint32_t round = 0;; round++) {
       uint32_t start = oiu_fetch_add_relaxed(&d->group_hint, probes);
