@@ -125,10 +125,13 @@ static inline uint32_t oiu_lane_id(void) { return __gpu_lane_id(); }
  * slots a group spans. AMDGPU: the wavefront's active lanes, all or nothing,
  * because lock-step lanes that hold slots cannot give them back while their
  * siblings wait for more. NVIDIA: each lane alone. Under independent thread
- * scheduling a holder always gets to give back, and a mask taken before the
- * leader's wait and used after it went wrong on an H100: lanes took another
- * group's number from the shuffle, and a lane barrier kept a lane for good
- * (2026-12-05).
+ * scheduling a holder always gets to give back, and on an H100 groups shared
+ * by lanes that arrive apart went wrong (2026-12-05): a lane barrier that gave
+ * a group back kept a lane for good, and without it lanes gave back group 0
+ * (the value a non-leader starts with) instead of the group the leader's
+ * shuffle should have handed them. Why the mask and the shuffle disagreed is
+ * not established; stream.c's reservations share the same pattern and have
+ * passed every GPU run.
  */
 #if defined(__AMDGPU__)
 static inline oiu_lanes oiu_claim_lanes(void) { return __gpu_lane_mask(); }
