@@ -83,6 +83,12 @@ void oiu_progress(const struct oiu_channel *ch) { progress(ch); }
 
 #define OIU_GROUP_PROBES 32u /* group words one search round reads */
 
+/* The leader's v for the claiming lanes; a lane claiming alone (NVIDIA, the
+ * host) makes no lane operation at all. */
+static uint32_t from_leader(oiu_lanes lanes, uint32_t v) {
+  return lanes & (lanes - 1) ? oiu_broadcast(lanes, v) : v;
+}
+
 void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
   oiu_lanes lanes = oiu_claim_lanes();
   uint32_t width = oiu_claim_width();
@@ -114,8 +120,7 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
     }
     oiu_wait_done(ch);
   }
-  /* A group of one lane (NVIDIA, host) needs no shuffle. */
-  ref->group = lanes & (lanes - 1) ? oiu_broadcast(lanes, group) : group;
+  ref->group = from_leader(lanes, group);
   ref->slot = ref->group * width + oiu_lane_rank(lanes);
 }
 
@@ -153,7 +158,7 @@ static uint32_t sq_reserve(const struct oiu_channel *ch) {
     }
     oiu_wait_done(ch);
   }
-  return (lanes & (lanes - 1) ? oiu_broadcast(lanes, first) : first) + oiu_lane_rank(lanes);
+  return from_leader(lanes, first) + oiu_lane_rank(lanes);
 }
 
 uint32_t oiu_submit(const struct oiu_channel *ch, uint32_t cell, struct oiu_sqe *sqe) {

@@ -147,7 +147,7 @@ static void report(struct oiu_device *dev, double quiet_s) {
            cq_head, d->cq_lock ? "HELD" : "free", d->group_hint);
   /* Slots are taken in groups of a wavefront on AMD, one by one elsewhere
    * (device-rtl/target.h, oiu_claim_lanes). */
-  uint32_t width = dev->backend == OIU_MEM_HSA ? 64 : 1;
+  uint32_t width = dev->backend == OIU_MEM_HSA ? OIU_MAX_GROUP : 1;
   snprintf(line, sizeof line, width > 1 ? "  slot groups busy:" : "  slots busy:");
   LIST(line, ch->nslots / width, 24, groups[i] != OIU_GROUP_FREE);
   oiu_warn("%s", line);

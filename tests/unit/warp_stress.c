@@ -334,7 +334,10 @@ static void *watchdog(void *arg) {
 static int temp_file(void) {
   const char *dir = getenv("TMPDIR");
   char path[512];
-  snprintf(path, sizeof path, "%s/warp_stress.XXXXXX", dir ? dir : "/tmp");
+  if ((size_t)snprintf(path, sizeof path, "%s/warp_stress.XXXXXX", dir ? dir : "/tmp") >= sizeof path) {
+    fprintf(stderr, "warp_stress: TMPDIR is longer than %zu bytes\n", sizeof path - 20);
+    return -1;
+  }
   int fd = mkstemp(path);
   if (fd < 0)
     perror(path);
