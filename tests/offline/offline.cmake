@@ -4,6 +4,16 @@
 # function its device code calls must be the device library's, not LLVM
 # DeviceRTL's AMDGPU stub (which prints nothing). Two programs built to use
 # the stubs show that the check fails when it should.
+# NVIDIA: the PTX of ring.c claims slots per lane and orders their give-back
+# (check_ptx.sh says why both matter).
+foreach(arch IN LISTS OIU_OFFLOAD_ARCHS)
+  if(arch MATCHES "^sm_")
+    add_test(NAME ptx_ring_${arch}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/offline/check_ptx.sh ${CMAKE_C_COMPILER} ${arch}
+                     ${OIU_CUDA_PATH} ${PROJECT_SOURCE_DIR})
+    set_tests_properties(ptx_ring_${arch} PROPERTIES LABELS offline)
+  endif()
+endforeach()
 set(_amd "")
 foreach(arch IN LISTS OIU_OFFLOAD_ARCHS)
   if(arch MATCHES "^gfx")
