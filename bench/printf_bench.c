@@ -76,39 +76,107 @@ static void set_fifo(void) {
   ((bytes) ? printf(SIZED_LINE, (id), (k), (id) * 0.5 + (k), (bytes) - SIZED_FIXED, "")          \
            : printf(LINE, (id), (k), (id) * 0.5 + (k)))
 
-/* CPU seconds of the process's omp-iouring host thread, from /proc. */
-static double runtime_thread_cpu(void) {
+/*
+ * CPU time of the threads that serve device I/O, from /proc: our host thread
+ * ("omp-iouring") and the kernel's io_uring threads of this process (the SQ
+ * poll thread "iou-sqp-PID" and io-wq workers "iou-wrk-PID", which run
+ * writes that cannot complete inline). A snapshot keeps each thread's time by
+ * id; a worker that exits between two snapshots takes its time with it.
+ */
+enum { CPU_HOST, CPU_IO, CPU_KINDS, CPU_MAX_THREADS = 256 };
+struct cpu_snap {
+  int n, found[CPU_KINDS];
+  struct {
+    long tid;
+    int kind;
+    double s;
+  } t[CPU_MAX_THREADS];
+};
+
+/* One thread's CPU seconds: schedstat's nanoseconds, else stat's clock ticks. */
+static double thread_cpu(const char *tid) {
+  char path[300], buf[1024];
+  double s = -1;
+  snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", tid);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    unsigned long long ns;
+    if (fscanf(f, "%llu", &ns) == 1)
+      s = ns * 1e-9;
+    fclose(f);
+  }
+  if (s >= 0)
+    return s;
+  snprintf(path, sizeof path, "/proc/self/task/%s/stat", tid);
+  if (!(f = fopen(path, "r")))
+    return -1;
+  if (fgets(buf, sizeof buf, f)) {
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+      s = (double)(ut + st) / sysconf(_SC_CLK_TCK);
+  }
+  fclose(f);
+  return s;
+}
+
+static void cpu_take(struct cpu_snap *c) {
+  memset(c, 0, sizeof *c);
   DIR *d = opendir("/proc/self/task");
   struct dirent *e;
-  double s = -1;
-  while (d && (e = readdir(d))) {
-    char path[300], comm[64] = "", stat[1024];
+  while (d && (e = readdir(d)) && c->n < CPU_MAX_THREADS) {
+    char path[300], comm[64] = "";
     snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
     FILE *f = fopen(path, "r");
     if (!f)
       continue;
     int ok = fgets(comm, sizeof comm, f) != NULL;
     fclose(f);
-    if (!ok || strncmp(comm, "omp-iouring", 11))
+    int kind = !ok                                ? -1
+               : !strncmp(comm, "omp-iouring", 11) ? CPU_HOST
+               : !strncmp(comm, "iou-", 4)         ? CPU_IO
+                                                   : -1;
+    double s = kind < 0 ? -1 : thread_cpu(e->d_name);
+    if (s < 0)
       continue;
-    snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
-    if (!(f = fopen(path, "r")))
-      continue;
-    if (fgets(stat, sizeof stat, f)) {
-      char *p = strrchr(stat, ')');
-      unsigned long ut = 0, st = 0;
-      if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-        s = (double)(ut + st) / sysconf(_SC_CLK_TCK);
-    }
-    fclose(f);
+    c->t[c->n].tid = atol(e->d_name);
+    c->t[c->n].kind = kind;
+    c->t[c->n++].s = s;
+    c->found[kind] = 1;
   }
   if (d)
     closedir(d);
+}
+
+/* Seconds the threads of one kind ran between two snapshots; < 0: none exist. */
+static double cpu_between(const struct cpu_snap *a, const struct cpu_snap *b, int kind) {
+  if (!b->found[kind])
+    return -1;
+  double s = 0;
+  for (int i = 0; i < b->n; i++) {
+    if (b->t[i].kind != kind)
+      continue;
+    s += b->t[i].s;
+    for (int j = 0; j < a->n; j++)
+      if (a->t[j].tid == b->t[i].tid)
+        s -= a->t[j].s;
+  }
   return s;
 }
 
-/* cpu: seconds our host thread ran during the dt seconds (< 0: there is none). */
-static void report(long n, int bytes_per_line, int T, int M, int K, double dt, double cpu) {
+/* " host_thread_cpu_percent=H io_threads_cpu_percent=I" for what ran since *c0. */
+static void print_cpu(const struct cpu_snap *c0, double dt) {
+  struct cpu_snap c1;
+  cpu_take(&c1);
+  double host = cpu_between(c0, &c1, CPU_HOST), io = cpu_between(c0, &c1, CPU_IO);
+  if (host >= 0)
+    fprintf(stderr, " host_thread_cpu_percent=%.2f", 100 * host / dt);
+  if (host >= 0 || io >= 0) /* no io_uring thread in a ring's run: 0 */
+    fprintf(stderr, " io_threads_cpu_percent=%.2f", io >= 0 ? 100 * io / dt : 0.0);
+}
+
+static void report(long n, int bytes_per_line, int T, int M, int K, double dt,
+                   const struct cpu_snap *c0) {
   long bytes = 0;
   char buf[256];
   for (int i = 0; i < T * M; i++)
@@ -116,8 +184,7 @@ static void report(long n, int bytes_per_line, int T, int M, int K, double dt, d
       bytes += bytes_per_line ? bytes_per_line : snprintf(buf, sizeof buf, LINE, i, k, i * 0.5 + k);
   fprintf(stderr, "lines=%ld bytes=%ld seconds=%.4f lines_per_s=%.0f MB_per_s=%.1f", n, bytes, dt,
           n / dt, bytes / dt / 1e6);
-  if (cpu >= 0)
-    fprintf(stderr, " host_thread_cpu_percent=%.1f", 100 * cpu / dt);
+  print_cpu(c0, dt);
   fputc('\n', stderr);
 }
 
@@ -127,7 +194,9 @@ static int lines(int T, int M, int K, int bytes, int on_host) {
 #pragma omp target if (target : !on_host)
   {
   }
-  double c0 = runtime_thread_cpu(), t0 = now();
+  struct cpu_snap c0;
+  cpu_take(&c0);
+  double t0 = now();
 #pragma omp target teams distribute parallel for collapse(2) num_teams(T) thread_limit(M) \
     if (target : !on_host)
   for (int t = 0; t < T; t++)
@@ -136,7 +205,7 @@ static int lines(int T, int M, int K, int bytes, int on_host) {
         PRINT_LINE(t * M + m, k, bytes);
   fflush(stdout);
   double dt = now() - t0;
-  report((long)T * M * K, bytes, T, M, K, dt, c0 < 0 ? -1 : runtime_thread_cpu() - c0);
+  report((long)T * M * K, bytes, T, M, K, dt, &c0);
   return 0;
 }
 
@@ -186,7 +255,9 @@ static int lines_other(const char *how, int T, int M, int K) {
 #pragma omp target
   {
   }
-  double c0 = runtime_thread_cpu(), t0 = now();
+  struct cpu_snap c0;
+  cpu_take(&c0);
+  double t0 = now();
 #pragma omp target teams distribute parallel for collapse(2) num_teams(T) thread_limit(M) \
     reduction(+ : sum)
   for (int t = 0; t < T; t++)
@@ -202,7 +273,7 @@ static int lines_other(const char *how, int T, int M, int K) {
       }
   fflush(stdout);
   double dt = now() - t0;
-  report((long)T * M * K, 0, T, M, K, dt, c0 < 0 ? -1 : runtime_thread_cpu() - c0);
+  report((long)T * M * K, 0, T, M, K, dt, &c0);
   if (!use_fputs)
     fprintf(stderr, "formatted_bytes=%ld\n", sum);
   return 0;
@@ -292,16 +363,19 @@ static int idle(double seconds) {
 #pragma omp target
   printf("idle: warm-up line\n");
   fflush(stdout);
-  double c0 = runtime_thread_cpu(), t0 = now();
+  struct cpu_snap c0;
+  cpu_take(&c0);
+  double t0 = now();
 #pragma omp target
   {
     double start = omp_get_wtime();
     while (omp_get_wtime() - start < seconds)
       ;
   }
-  double dt = now() - t0, c = runtime_thread_cpu() - c0;
-  fprintf(stderr, "idle_seconds=%.2f host_thread_cpu_seconds=%.3f host_thread_cpu_percent=%.2f\n", dt,
-          c, c0 < 0 ? -1.0 : 100 * c / dt);
+  double dt = now() - t0;
+  fprintf(stderr, "idle_seconds=%.2f", dt);
+  print_cpu(&c0, dt);
+  fputc('\n', stderr);
   return 0;
 }
 

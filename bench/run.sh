@@ -17,7 +17,8 @@
 # line counts once, byte-exact; "lost" is what never arrived. A row that runs
 # past OIU_BENCH_LIMIT seconds (default 60) is reported as "timeout" with what
 # arrived, and that configuration is skipped at larger thread counts. "cpu"
-# is the time our host thread ran, in % of one core, while the row ran.
+# is the time our host thread ran + the time the kernel's io_uring threads of
+# the process ran (SQ poll thread, io-wq workers), each in % of one core.
 # Writes the rows as CSV to OIU_BENCH_CSV (default ./bench.csv): bench/plot.py
 # draws the README's chart from it. OIU_BENCH_DIR: where file sinks go.
 set -uo pipefail
@@ -54,7 +55,7 @@ configs=(
   "host CPU threads|printf_bench|host|0|"
 )
 
-echo "kind,config,sink,bytes,teams,threads,lines_per_thread,status,lines_per_s,MB_per_s,lines,distinct,duplicates,malformed,lost,median_us,p99_us,cpu_percent" >"$CSV"
+echo "kind,config,sink,bytes,teams,threads,lines_per_thread,status,lines_per_s,MB_per_s,lines,distinct,duplicates,malformed,lost,median_us,p99_us,cpu_percent,io_cpu_percent" >"$CSV"
 declare -A timed_out # config -> threads at which it timed out
 
 field() { # KEY TEXT
@@ -105,11 +106,12 @@ row() {
   fi
   local lps mbs
   lps=$(field lines_per_s "$fig") mbs=$(field MB_per_s "$fig")
-  local cpu
-  cpu=$(field host_thread_cpu_percent "$fig")
-  printf '%-24s %-7s %3sB %6d thr x %-5d %-9s %12s lines/s %9s MB/s %6s%% cpu  %s\n' "$name" "$sink" \
-    "$bytes" "$threads" "$K" "$status" "${lps:--}" "${mbs:--}" "${cpu:--}" "${census:-}"
-  echo "printf,$name,$sink,$bytes,$T,$threads,$K,$status,$lps,$mbs,$(field lines "$census"),$(field distinct "$census"),$(field duplicates "$census"),$(field malformed "$census"),$(field lost "$census"),,,$(field host_thread_cpu_percent "$fig")" >>"$CSV"
+  local cpu io
+  cpu=$(field host_thread_cpu_percent "$fig") io=$(field io_threads_cpu_percent "$fig")
+  printf '%-24s %-7s %3sB %6d thr x %-5d %-9s %12s lines/s %9s MB/s %6s%% + %6s%% cpu  %s\n' \
+    "$name" "$sink" "$bytes" "$threads" "$K" "$status" "${lps:--}" "${mbs:--}" "${cpu:--}" \
+    "${io:--}" "${census:-}"
+  echo "printf,$name,$sink,$bytes,$T,$threads,$K,$status,$lps,$mbs,$(field lines "$census"),$(field distinct "$census"),$(field duplicates "$census"),$(field malformed "$census"),$(field lost "$census"),,,$cpu,$io" >>"$CSV"
 }
 
 lines_for() { # CONFIG SCALE -> lines per thread
@@ -149,7 +151,7 @@ timing() {
   out=$(env "$@" "$BIN/printf_bench" "$sub" "$n" 2>&1 >"$tmp/out" | tail -n 1)
   rm -f "$tmp/out"
   printf '%-40s %s\n' "$name" "$out"
-  echo "$kind,$name,file,,,1,$n,ok,,,,,,,,$(field median_us "$out"),$(field p99_us "$out"),$(field host_thread_cpu_percent "$out")" >>"$CSV"
+  echo "$kind,$name,file,,,1,$n,ok,,,,,,,,$(field median_us "$out"),$(field p99_us "$out"),$(field host_thread_cpu_percent "$out"),$(field io_threads_cpu_percent "$out")" >>"$CSV"
 }
 
 echo "== latency of one unbuffered printf, returned (one thread)"
@@ -165,7 +167,7 @@ timing "in file (unbuffered)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1
 timing "in file (line buffered)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_BUFFER=line
 timing "in file (fully buffered, default)" outlat outlat "$((lat_calls / 10))" LIBOMPTARGET_IO_URING=1
 
-echo "== host thread CPU during an idle ${idle_s} s target region"
+echo "== CPU of our host thread and the kernel's io_uring threads during an idle ${idle_s} s target region"
 for mode in sqpoll enter; do
   timing "idle ($mode)" idle idle "$idle_s" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_MODE=$mode
 done
@@ -176,7 +178,7 @@ for prog in printf_bench printf_bench_uncapped printf_bench_stock; do
   printf '%-40s %s\n' "triad, $prog" "$out"
   st=ok
   [ "$(field checksum_ok "$out")" = 1 ] || st="failed"
-  echo "triad,$prog,,,,,,$st,,$(field GB_per_s "$out"),,,,,,,," >>"$CSV"
+  echo "triad,$prog,,,,,,$st,,$(field GB_per_s "$out"),,,,,,,,," >>"$CSV"
 done
 # File I/O rates (printed, not in the CSV): device fwrite/fread/pwrite/pread of
 # one buffer against host write/read and omp_target_memcpy, every transfer checked.

@@ -192,8 +192,13 @@ static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total)
   *total = x;
   return 0;
 }
+static inline uint32_t oiu_search_start(void) { return 0; }
 #endif
 #if OIU_GPU /* real or emulated lanes */
+/* Where this thread's slot search starts: its index, so that thousands of
+ * threads look at different slots. The host target's few CPU threads start
+ * at 0 (its thread index is a system call). */
+static inline uint32_t oiu_search_start(void) { return oiu_thread_index(); }
 static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) {
   return (uint64_t)oiu_broadcast(m, (uint32_t)(v >> 32)) << 32 | oiu_broadcast(m, (uint32_t)v);
 }
@@ -210,8 +215,14 @@ static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_
 
 /* ---- waiting politely: exponential back-off per architecture ---- */
 #if defined(__NVPTX__)
+/* The longest sleep of one round (ns): a completion is noticed at most this
+ * late. A build-time knob for latency experiments (bench/README). */
+#ifndef OIU_PAUSE_MAX_NS
+#define OIU_PAUSE_MAX_NS 8192u
+#endif
 static inline void oiu_pause(uint32_t round) {
-  __nvvm_nanosleep(round < 8 ? 64u << round : 8192u);
+  uint32_t ns = round < 8 ? 64u << round : OIU_PAUSE_MAX_NS;
+  __nvvm_nanosleep(ns < OIU_PAUSE_MAX_NS ? ns : OIU_PAUSE_MAX_NS);
 }
 #elif defined(__AMDGPU__)
 static inline void oiu_pause(uint32_t round) {

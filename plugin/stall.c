@@ -143,8 +143,8 @@ static void report(struct oiu_device *dev, double quiet_s) {
            "consumed %u, flags %#x; publish lock %s",
            d->sq_reserved, sq_tail, filled, d->sq_reserved - sq_tail - filled, sq_head, sq_flags,
            d->sq_lock ? "HELD" : "free");
-  oiu_warn("  CQ: posted %u, reaped %u; reap lock %s; slot-group search hint %u", cq_tail,
-           cq_head, d->cq_lock ? "HELD" : "free", d->group_hint);
+  oiu_warn("  CQ: posted %u, reaped %u; reap lock %s", cq_tail, cq_head,
+           d->cq_lock ? "HELD" : "free");
   /* Slots are taken in groups of a wavefront on AMD, one by one elsewhere
    * (device-rtl/target.h, oiu_claim_lanes). */
   uint32_t width = dev->backend == OIU_MEM_HSA ? OIU_MAX_GROUP : 1;

@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 7u
+#define OIU_CHANNEL_VERSION 8u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
@@ -152,8 +152,6 @@ struct oiu_dstate {
   uint32_t pad1[15];
   uint32_t cq_lock;     /* held while reaping CQEs into slots */
   uint32_t pad2[15];
-  uint32_t group_hint;  /* where the next group search starts */
-  uint32_t pad3[15];
 };
 
 /*
