@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +128,13 @@ static void *progress_main(void *arg) {
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+  /* Linux lets a thread's sleeps run up to its timer slack late (50 us by
+   * default): every back-off step then slept >= 70 us (measured on a Debian
+   * 12 VM for nanosleep of 1-4 us), which a device thread waiting for a host
+   * call, a copy or an io_uring_enter pays each time. 1 us keeps the steps
+   * what they say. */
+  if (prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0) != 0)
+    oiu_info("host thread: PR_SET_TIMERSLACK: %s", strerror(errno));
   unsigned idle_us = 0;
   while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
     unsigned wait_us = 100000; /* lowered to the next buffered-stream deadline */
