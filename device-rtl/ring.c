@@ -53,7 +53,14 @@ static void sq_publish(const struct oiu_channel *ch) {
     oiu_doorbell(ch);
 }
 
-/* Moves every available CQE's result into the slot its user_data names. */
+#define OIU_REAP_BATCH 32u /* CQEs credited under one release fence */
+
+/*
+ * Moves every available CQE's result into the cell its user_data names, in
+ * batches: the results, one release fence, then the completion counts. A
+ * release store per CQE (a system-wide barrier on a GPU) made the reaper,
+ * which every waiter waits for, pay one barrier per request.
+ */
 static void cq_reap(const struct oiu_channel *ch) {
   struct oiu_dstate *d = dstate(ch);
   if (!try_lock(&d->cq_lock))
@@ -64,19 +71,24 @@ static void cq_reap(const struct oiu_channel *ch) {
   uint32_t h = oiu_load_relaxed(headp); /* only lock holders store it */
   /* Pairs with the kernel's smp_store_release(cq.tail) after writing CQEs. */
   uint32_t t = oiu_load_acquire(OIU_SHARED(ch, ch->cq_tail_off, uint32_t), 1);
-  for (; h != t; h++) {
-    const struct oiu_cqe *cqe = &cqes[h & ch->cq_mask];
-    /* Atomic (uncached) reads: the kernel rewrites these words every lap, and
-     * a stale cached copy would credit the wrong slot. */
-    uint64_t ud = __scoped_atomic_load_n(&cqe->user_data, __ATOMIC_RELAXED, OIU_SYS);
-    int32_t res = __scoped_atomic_load_n(&cqe->res, __ATOMIC_RELAXED, OIU_SYS);
-    uint32_t slot = oiu_user_data_slot(ud);
-    if (oiu_user_data_kind(ud) != OIU_REQ_IO || slot >= ch->ncells)
-      continue;
-    struct oiu_slot *s = &slots[slot];
-    s->res = res;
-    /* Pairs with the owner's acquire in oiu_submit_wait: res is valid. */
-    oiu_store_release(&s->seq, oiu_load_relaxed(&s->seq) + 1, 0);
+  while (h != t) {
+    uint32_t n = t - h < OIU_REAP_BATCH ? t - h : OIU_REAP_BATCH, cell[OIU_REAP_BATCH];
+    for (uint32_t i = 0; i < n; i++) {
+      oiu_u64x2 cqe = oiu_load_cqe(&cqes[(h + i) & ch->cq_mask]);
+      uint64_t ud = cqe.x;
+      uint32_t slot = oiu_user_data_slot(ud);
+      cell[i] = oiu_user_data_kind(ud) == OIU_REQ_IO && slot < ch->ncells ? slot : ~0u;
+      if (cell[i] != ~0u) /* res: the low half of the second word */
+        __scoped_atomic_store_n(&slots[slot].res, (int32_t)(uint32_t)cqe.y, __ATOMIC_RELAXED,
+                                OIU_DEV);
+    }
+    /* Pairs with the owners' acquire in oiu_poll: each res before its seq.
+     * A cell has one request in flight at a time, so a batch names it once. */
+    __scoped_atomic_thread_fence(__ATOMIC_RELEASE, OIU_DEV);
+    for (uint32_t i = 0; i < n; i++)
+      if (cell[i] != ~0u)
+        oiu_store_relaxed(&slots[cell[i]].seq, oiu_load_relaxed(&slots[cell[i]].seq) + 1);
+    h += n;
   }
   /* Pairs with the kernel's read of cq.head: we are done with those CQEs. */
   oiu_store_release(headp, h, 1);
@@ -90,8 +102,6 @@ static void progress(const struct oiu_channel *ch) {
 
 void oiu_progress(const struct oiu_channel *ch) { progress(ch); }
 
-#define OIU_GROUP_PROBES 32u /* group words one search round reads */
-
 /* The leader's v for the claiming lanes; a lane claiming alone (NVIDIA, the
  * host) makes no lane operation at all. */
 static uint32_t from_leader(oiu_lanes lanes, uint32_t v) {
@@ -99,55 +109,80 @@ static uint32_t from_leader(oiu_lanes lanes, uint32_t v) {
 }
 
 /*
- * Waiting for a slot drives no ring: every slot is held by a thread that is
- * formatting or waiting for its own request, and that one drives the rings
- * (oiu_submit_wait). Tens of thousands of slot waiters taking the publish and
- * reap locks, or one shared search hint, made every atomic on them queue:
- * unbuffered printf fell from 163 k to 10.3 k lines/s between 1,024 and
- * 33,792 threads on an H100. Each search starts where this thread's index
- * points (oiu_search_start), so threads share no word.
+ * The free-group queue (channel.h, struct oiu_slot_cell). A waiting thread
+ * polls its own ticket's cell, one word, and drives no ring: every group is
+ * held by a thread that formats or waits for its own request, and that one
+ * drives the rings (oiu_submit_wait). The search it replaces had every
+ * waiter read 32 group words a round and drive the rings: from 33,792
+ * threads on an H100 unbuffered printf fell to 6.5-10 k lines/s, against
+ * 159 k from 1,024 threads that never wait for a slot.
  */
+static struct oiu_slot_cell *queue_cell(const struct oiu_channel *ch, uint64_t pos, uint32_t n,
+                                        uint32_t *cell, uint32_t *lap) {
+  *cell = (uint32_t)(pos % n);
+  *lap = (uint32_t)(pos / n); /* states compare modulo 2^32, like the lap */
+  return &OIU_LOCAL(ch, ch->slot_queue_off, struct oiu_slot_cell)[*cell];
+}
+
+static void queue_wait(const struct oiu_channel *ch, const uint32_t *state, uint32_t want,
+                       uint32_t cell) {
+  /* Pairs with the store_release of the cell's last user: its group_x (a
+   * giver), or its read of group_x (a taker). */
+  for (uint32_t round = 0; oiu_load_acquire(state, 0) != want; round++) {
+    oiu_wait_note(ch, OIU_WAIT_SLOT_GROUP, cell, want, round);
+    oiu_pause(round);
+  }
+  oiu_wait_done(ch);
+}
+
+/* Takes the next free group, in ticket order. */
+static uint32_t queue_take(const struct oiu_channel *ch, uint32_t n) {
+  uint32_t cell, lap;
+  struct oiu_slot_cell *c = queue_cell(ch, oiu_fetch_add64(&dstate(ch)->slots_taken, 1), n, &cell, &lap);
+  queue_wait(ch, &c->state, 2 * lap, cell);
+  uint32_t group = oiu_load_relaxed(&c->group_x) ^ cell;
+  oiu_store_release(&c->state, 2 * lap + 1, 0); /* pairs with the next giver's queue_wait */
+  return group;
+}
+
+/* Puts a group back. Waits only while the taker of the cell's last lap has
+ * its ticket but has not read the cell yet (a few instructions). */
+static void queue_give(const struct oiu_channel *ch, uint32_t group, uint32_t n) {
+  uint32_t cell, lap;
+  struct oiu_slot_cell *c =
+      queue_cell(ch, oiu_fetch_add64(&dstate(ch)->slots_given, 1) + n, n, &cell, &lap);
+  queue_wait(ch, &c->state, 2 * lap - 1, cell);
+  oiu_store_relaxed(&c->group_x, group ^ cell);
+  /* Pairs with the next taker's queue_wait: group_x, and every use of the
+   * group's slots before it was given back. */
+  oiu_store_release(&c->state, 2 * lap, 0);
+}
+
 void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
   oiu_lanes lanes = oiu_claim_lanes();
   uint32_t width = oiu_claim_width();
-  uint32_t ngroups = ch->nslots / width;
   uint32_t group = 0;
   if (oiu_is_leader(lanes)) {
-    uint32_t *groups = OIU_LOCAL(ch, ch->groups_off, uint32_t);
-    /* A bounded look per round: on NVIDIA a group is one slot, and a lane
-     * reading every slot's word each round (4,096 by default) would spend
-     * its wait scanning. */
-    uint32_t probes = ngroups < OIU_GROUP_PROBES ? ngroups : OIU_GROUP_PROBES;
-    uint32_t start = oiu_search_start() / width % ngroups;
-    for (uint32_t round = 0;; round++, start = (start + probes) % ngroups) {
-      uint32_t i = 0;
-      for (; i < probes; i++) {
-        group = (start + i) % ngroups;
-        /* Pairs with the releases in oiu_slot_release: the last owners are
-         * done. The word holds how many lanes still use the group. */
-        if (oiu_load_relaxed(&groups[group]) == OIU_GROUP_FREE &&
-            oiu_cas_acquire(&groups[group], OIU_GROUP_FREE, oiu_lane_count(lanes)))
-          break;
-      }
-      if (i < probes)
-        break;
-      oiu_wait_note(ch, OIU_WAIT_SLOT_GROUP, 0, 0, round);
-      oiu_pause(round);
-    }
-    oiu_wait_done(ch);
+    group = queue_take(ch, ch->nslots / width);
+    /* Ours alone until every claiming lane has given its slot back. */
+    oiu_store_relaxed(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[group], oiu_lane_count(lanes));
   }
   ref->group = from_leader(lanes, group);
   ref->slot = ref->group * width + oiu_lane_rank(lanes);
 }
 
 /*
- * Each lane gives its share back; the last one's makes the group free. No
- * lane waits for the others (an H100 once kept a lane at a lane barrier here
- * for good; on NVIDIA a group is one lane now, see oiu_claim_lanes).
+ * Each lane gives its share back; the last one puts the group back in the
+ * queue. No lane waits for the others (an H100 once kept a lane at a lane
+ * barrier here for good; on NVIDIA a group is one lane now, see
+ * oiu_claim_lanes).
  */
 void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref) {
-  /* Pairs with the next owner's CAS: this lane is done with its slot. */
-  oiu_fetch_sub_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], 1);
+  /* Pairs with the last lane's acquire fence: this lane is done with its slot. */
+  if (oiu_fetch_sub_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], 1) != 1)
+    return;
+  __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_DEV); /* every lane's use is before */
+  queue_give(ch, ref->group, ch->nslots / oiu_claim_width());
 }
 
 /* Reserves one SQ entry per claiming lane, only when the ring has room for all. */

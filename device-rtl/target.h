@@ -47,6 +47,9 @@ static inline void oiu_store_release(uint32_t *p, uint32_t v, int scope_is_sys) 
 static inline uint32_t oiu_load_relaxed(const uint32_t *p) {
   return __scoped_atomic_load_n(p, __ATOMIC_RELAXED, OIU_SYS);
 }
+static inline void oiu_store_relaxed(uint32_t *p, uint32_t v) {
+  __scoped_atomic_store_n(p, v, __ATOMIC_RELAXED, OIU_DEV);
+}
 /* Lock words and counters live in the shared region; only device threads use them. */
 static inline bool oiu_cas_acquire(uint32_t *p, uint32_t expect, uint32_t want) {
   return __scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQUIRE,
@@ -65,6 +68,18 @@ static inline uint32_t oiu_fetch_add_relaxed(uint32_t *p, uint32_t v) {
 static inline uint32_t oiu_fetch_sub_release(uint32_t *p, uint32_t v) {
   __scoped_atomic_thread_fence(__ATOMIC_RELEASE, OIU_DEV);
   return __scoped_atomic_fetch_sub(p, v, __ATOMIC_RELAXED, OIU_DEV);
+}
+
+/*
+ * One CQE's user_data and res in one 16-byte load: one PCIe read for a GPU,
+ * not two. Volatile makes it uncached, as a system-scope relaxed load (PTX:
+ * ld.volatile is ld.relaxed.sys; AMDGPU: a volatile access bypasses the
+ * caches): the kernel rewrites CQEs every lap. Read after the acquire of the
+ * CQ tail that covers it.
+ */
+typedef uint64_t oiu_u64x2 __attribute__((ext_vector_type(2)));
+static inline oiu_u64x2 oiu_load_cqe(const void *cqe) {
+  return *(const volatile oiu_u64x2 *)cqe;
 }
 
 /* 64-bit stream positions (stream.c). */
@@ -192,13 +207,8 @@ static inline uint32_t oiu_lane_prefix(oiu_lanes m, uint32_t x, uint32_t *total)
   *total = x;
   return 0;
 }
-static inline uint32_t oiu_search_start(void) { return 0; }
 #endif
 #if OIU_GPU /* real or emulated lanes */
-/* Where this thread's slot search starts: its index, so that thousands of
- * threads look at different slots. The host target's few CPU threads start
- * at 0 (its thread index is a system call). */
-static inline uint32_t oiu_search_start(void) { return oiu_thread_index(); }
 static inline uint64_t oiu_broadcast64(oiu_lanes m, uint64_t v) {
   return (uint64_t)oiu_broadcast(m, (uint32_t)(v >> 32)) << 32 | oiu_broadcast(m, (uint32_t)v);
 }

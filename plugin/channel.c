@@ -62,7 +62,9 @@ int oiu_channel_create(struct oiu_device *dev) {
   uint64_t ready_off = sizeof(struct oiu_dstate);
   uint64_t slots_off = ready_off + sq * 4ull;
   uint64_t groups_off = slots_off + (uint64_t)ncells * sizeof(struct oiu_slot);
-  uint64_t stream_local_off = (groups_off + c->slots * 4ull + 63) / 64 * 64;
+  uint64_t slot_queue_off = (groups_off + c->slots * 4ull + 7) / 8 * 8;
+  uint64_t stream_local_off =
+      (slot_queue_off + c->slots * (uint64_t)sizeof(struct oiu_slot_cell) + 63) / 64 * 64;
   uint64_t chunk_state_off = stream_local_off + OIU_NSTREAMS * sizeof(struct oiu_stream_local);
   uint64_t hostcall_owner_off = chunk_state_off + c->chunks * 4ull;
   /* Wait records: one per device thread of a full GPU (host target: per thread id, modulo). */
@@ -82,7 +84,7 @@ int oiu_channel_create(struct oiu_device *dev) {
       .sq_entries = sq, .sq_mask = sq - 1, .cq_entries = cq, .cq_mask = cq - 1,
       .staging_off = staging_off, .local_addr = dev->region.local_addr, .dstate_off = 0,
       .sq_ready_off = ready_off, .slots_off = slots_off, .groups_off = groups_off,
-      .nslots = c->slots, .slot_size = c->slot_size, .ring_size = c->buffer_size,
+      .slot_queue_off = slot_queue_off, .nslots = c->slots, .slot_size = c->slot_size, .ring_size = c->buffer_size,
       .streams_off = streams_off, .rings_off = rings_off_s, .stream_local_off = stream_local_off,
       .chunks_off = chunks_off, .nchunks = c->chunks, .chunk_size = c->chunk_size,
       .chunk_state_off = chunk_state_off, .fbufs_off = fbufs_off, .fbuf_size = c->file_buffer,

@@ -62,7 +62,8 @@ static void describe_wait(const struct oiu_channel *ch, const struct oiu_slot *c
     oiu_warn("    thread %u: waits for SQ room: entry %u wanted, head %u", t, w->a, w->b);
     break;
   case OIU_WAIT_SLOT_GROUP:
-    oiu_warn("    thread %u: waits for a free slot (group)", t);
+    oiu_warn("    thread %u: waits for a free slot: queue cell %u to reach state %u", t, w->a,
+             w->b);
     break;
   case OIU_WAIT_STREAM:
     oiu_warn("    thread %u: waits for %s's %s", t, w->a ? "stderr" : "stdout",
@@ -148,12 +149,19 @@ static void report(struct oiu_device *dev, double quiet_s) {
   /* Slots are taken in groups of a wavefront on AMD, one by one elsewhere
    * (device-rtl/target.h, oiu_claim_lanes). */
   uint32_t width = dev->backend == OIU_MEM_HSA ? OIU_MAX_GROUP : 1;
+  uint32_t ngroups = ch->nslots / width;
+  /* Tickets beyond the free groups are threads waiting in the queue. */
+  uint64_t taken = d->slots_taken, free_end = d->slots_given + ngroups;
+  oiu_warn("  free-slot queue: %llu tickets taken, %llu groups given back: %llu %s",
+           (unsigned long long)taken, (unsigned long long)d->slots_given,
+           (unsigned long long)(free_end >= taken ? free_end - taken : taken - free_end),
+           free_end >= taken ? "free" : "waiting");
   snprintf(line, sizeof line, width > 1 ? "  slot groups busy:" : "  slots busy:");
-  LIST(line, ch->nslots / width, 24, groups[i] != OIU_GROUP_FREE);
+  LIST(line, ngroups, 24, groups[i] != OIU_GROUP_FREE);
   oiu_warn("%s", line);
   /* The completion counts of busy slots, to hold against a trace
    * (LIBOMPTARGET_IO_URING_TRACE=1 names each request's user_data). */
-  for (uint32_t g = 0, shown = 0; g < ch->nslots / width && shown < 4; g++) {
+  for (uint32_t g = 0, shown = 0; g < ngroups && shown < 4; g++) {
     if (groups[g] == OIU_GROUP_FREE)
       continue;
     size_t len;

@@ -111,7 +111,8 @@ _Static_assert(__builtin_offsetof(struct oiu_statx, mtime) == 112, "statx.stx_mt
 _Static_assert(__builtin_offsetof(struct oiu_statx, dev_minor) == 140, "statx.stx_dev_minor");
 _Static_assert(__builtin_offsetof(struct oiu_sqe, user_data) == 32, "sqe.user_data");
 _Static_assert(__builtin_offsetof(struct oiu_sqe, addr3) == 48, "sqe.addr3");
-_Static_assert(sizeof(struct oiu_cqe) == 16, "io_uring_cqe is 16 bytes");
+_Static_assert(sizeof(struct oiu_cqe) == 16 && __builtin_offsetof(struct oiu_cqe, res) == 8,
+               "io_uring_cqe is 16 bytes, res in the low half of the second word");
 
 /*
  * user_data of every SQE we submit: which staging slot the request owns and
@@ -126,13 +127,26 @@ static inline uint32_t oiu_user_data_kind(uint64_t ud) { return (uint32_t)(ud >>
 
 /*
  * Staging slots are handed out in groups of one wavefront on AMDGPU: a leader
- * lane takes a whole group with one CAS, so a wavefront never holds part of
- * what it needs while it waits (no lock-step deadlock). On NVIDIA and the
- * host target a group is one slot, taken by one lane (device-rtl/target.h,
+ * lane takes a whole group at once, so a wavefront never holds part of what
+ * it needs while it waits (no lock-step deadlock). On NVIDIA and the host
+ * target a group is one slot, taken by one lane (device-rtl/target.h,
  * oiu_claim_lanes). A group's word counts the lanes still using it (0: free);
  * a bulk chunk's is FREE or BUSY.
  */
 enum oiu_group_state { OIU_GROUP_FREE = 0, OIU_GROUP_BUSY = 1 };
+
+/*
+ * Free slot groups wait in a FIFO queue of one cell per group (ring.c): a
+ * thread that wants a group takes a ticket t (slots_taken++) and waits on
+ * cell t % n alone; one that frees a group takes a place u (slots_given++)
+ * and fills cell (u + n) % n. Lap k = ticket / n. A cell is full for lap k
+ * when state == 2k, and empty after lap k when state == 2k + 1. All zero is
+ * every group free: cell c full for lap 0, holding group (group_x ^ c) = c.
+ */
+struct oiu_slot_cell {
+  uint32_t state;
+  uint32_t group_x; /* the group's index XOR the cell's */
+};
 
 /* Completion cell of one slot: the reaper stores res, then seq (release). */
 struct oiu_slot {
@@ -152,6 +166,10 @@ struct oiu_dstate {
   uint32_t pad1[15];
   uint32_t cq_lock;     /* held while reaping CQEs into slots */
   uint32_t pad2[15];
+  uint64_t slots_taken; /* tickets of the free-group queue handed out */
+  uint32_t pad3[14];
+  uint64_t slots_given; /* groups put back into it */
+  uint32_t pad4[14];
 };
 
 /*
@@ -236,6 +254,7 @@ struct oiu_channel {
   uint64_t sq_ready_off;  /* uint32_t[sq_entries]: ring index + 1 once that SQE is filled */
   uint64_t slots_off;     /* struct oiu_slot[nslots] */
   uint64_t groups_off;    /* uint32_t[nslots]: lanes using each slot group, 0: free */
+  uint64_t slot_queue_off; /* struct oiu_slot_cell[nslots]: the free-group queue */
   uint32_t nslots;        /* a multiple of OIU_MAX_GROUP */
   uint32_t slot_size;     /* a multiple of 64 */
 

@@ -87,7 +87,8 @@ static void setup(void) {
   ch = aligned_alloc(PAGE, (size + PAGE - 1) / PAGE * PAGE);
   memset(ch, 0, size);
   uint64_t ready = sizeof(struct oiu_dstate), slots = ready + SQ_ENTRIES * 4;
-  uint64_t groups = slots + ncells * sizeof(struct oiu_slot), chunk_state = groups + SLOTS * 4;
+  uint64_t groups = slots + ncells * sizeof(struct oiu_slot), queue = groups + SLOTS * 4;
+  uint64_t chunk_state = queue + SLOTS * sizeof(struct oiu_slot_cell);
   uint64_t owners = chunk_state + CHUNKS * 4, lsize = owners + OIU_NHOSTCALLS * 4;
   local = aligned_alloc(64, (lsize + 63) / 64 * 64);
   memset(local, 0, lsize);
@@ -99,7 +100,7 @@ static void setup(void) {
       .sq_flags_off = rings + 128, .cq_head_off = rings + 192, .cq_tail_off = rings + 256,
       .cqes_off = rings + 512, .sqes_off = sqes, .staging_off = staging,
       .local_addr = (uint64_t)(uintptr_t)local, .dstate_off = 0, .sq_ready_off = ready,
-      .slots_off = slots, .groups_off = groups, .nslots = SLOTS, .slot_size = SLOT_SIZE,
+      .slots_off = slots, .groups_off = groups, .slot_queue_off = queue, .nslots = SLOTS, .slot_size = SLOT_SIZE,
       .chunks_off = chunks, .nchunks = CHUNKS, .chunk_size = CHUNK_SIZE,
       .chunk_state_off = chunk_state, .ncells = ncells, .hostcalls_off = hostcalls,
       .hostcall_owner_off = owners};
