@@ -33,21 +33,29 @@ static bool try_lock(uint32_t *lock) {
   return oiu_load_relaxed(lock) == 0 && oiu_cas_acquire(lock, 0, 1);
 }
 
-/* Advances the SQ tail over every filled entry. Bounded: one pass over the ring. */
+/*
+ * Advances the SQ tail over every filled entry. Bounded: one pass over the
+ * ring. Waiters call it every round: with nothing filled past the tail it
+ * returns after two device-memory loads, no lock taken and no system-wide
+ * barrier paid (a stale look only defers the work to a later round, or to
+ * the producer's own call).
+ */
 static void sq_publish(const struct oiu_channel *ch) {
   struct oiu_dstate *d = dstate(ch);
-  if (!try_lock(&d->sq_lock))
-    return; /* the holder publishes; we retry from our wait loop */
   uint32_t *ready = OIU_LOCAL(ch, ch->sq_ready_off, uint32_t);
-  uint32_t *tailp = OIU_SHARED(ch, ch->sq_tail_off, uint32_t);
-  uint32_t start = oiu_load_relaxed(tailp); /* only lock holders store it */
+  uint32_t seen = oiu_load_relaxed(&d->sq_published);
+  if (oiu_load_relaxed(&ready[seen & ch->sq_mask]) != seen + 1 || !try_lock(&d->sq_lock))
+    return; /* nothing to publish, or the holder publishes */
+  uint32_t start = oiu_load_relaxed(&d->sq_published); /* only lock holders store it */
   uint32_t t = start;
   /* Pairs with the producer's release of ready[]: its SQE is complete. */
   while (oiu_load_acquire(&ready[t & ch->sq_mask], 1) == t + 1)
     t++;
-  if (t != start)
+  if (t != start) {
+    oiu_store_relaxed(&d->sq_published, t);
     /* Pairs with the kernel's smp_load_acquire(sq.tail): SQEs before tail. */
-    oiu_store_release(tailp, t, 1);
+    oiu_store_release(OIU_SHARED(ch, ch->sq_tail_off, uint32_t), t, 1);
+  }
   oiu_store_release(&d->sq_lock, 0, 0); /* pairs with the next holder's CAS */
   if (t != start)
     oiu_doorbell(ch);
@@ -63,14 +71,18 @@ static void sq_publish(const struct oiu_channel *ch) {
  */
 static void cq_reap(const struct oiu_channel *ch) {
   struct oiu_dstate *d = dstate(ch);
-  if (!try_lock(&d->cq_lock))
+  const uint32_t *tailp = OIU_SHARED(ch, ch->cq_tail_off, uint32_t);
+  /* Nothing posted past what was reaped: no lock, no barrier (one read of
+   * the CQ tail); a held lock: its holder reaps. */
+  if (oiu_load_relaxed(&d->cq_lock) ||
+      oiu_load_relaxed(tailp) == oiu_load_relaxed(&d->cq_reaped) ||
+      !oiu_cas_acquire(&d->cq_lock, 0, 1))
     return;
-  uint32_t *headp = OIU_SHARED(ch, ch->cq_head_off, uint32_t);
   const struct oiu_cqe *cqes = OIU_SHARED(ch, ch->cqes_off, struct oiu_cqe);
   struct oiu_slot *slots = OIU_LOCAL(ch, ch->slots_off, struct oiu_slot);
-  uint32_t h = oiu_load_relaxed(headp); /* only lock holders store it */
+  uint32_t start = oiu_load_relaxed(&d->cq_reaped), h = start; /* only lock holders store it */
   /* Pairs with the kernel's smp_store_release(cq.tail) after writing CQEs. */
-  uint32_t t = oiu_load_acquire(OIU_SHARED(ch, ch->cq_tail_off, uint32_t), 1);
+  uint32_t t = oiu_load_acquire(tailp, 1);
   while (h != t) {
     uint32_t n = t - h < OIU_REAP_BATCH ? t - h : OIU_REAP_BATCH, cell[OIU_REAP_BATCH];
     for (uint32_t i = 0; i < n; i++) {
@@ -90,8 +102,11 @@ static void cq_reap(const struct oiu_channel *ch) {
         oiu_store_relaxed(&slots[cell[i]].seq, oiu_load_relaxed(&slots[cell[i]].seq) + 1);
     h += n;
   }
-  /* Pairs with the kernel's read of cq.head: we are done with those CQEs. */
-  oiu_store_release(headp, h, 1);
+  if (h != start) {
+    oiu_store_relaxed(&d->cq_reaped, h);
+    /* Pairs with the kernel's read of cq.head: we are done with those CQEs. */
+    oiu_store_release(OIU_SHARED(ch, ch->cq_head_off, uint32_t), h, 1);
+  }
   oiu_store_release(&d->cq_lock, 0, 0);
 }
 

@@ -163,9 +163,11 @@ struct oiu_dstate {
   uint32_t sq_reserved; /* next SQ ring index handed to a producer */
   uint32_t pad0[15];
   uint32_t sq_lock;     /* held while advancing the SQ tail */
-  uint32_t pad1[15];
+  uint32_t sq_published; /* the SQ tail, as its lock holder last stored it */
+  uint32_t pad1[14];
   uint32_t cq_lock;     /* held while reaping CQEs into slots */
-  uint32_t pad2[15];
+  uint32_t cq_reaped;   /* the CQ head, as its lock holder last stored it */
+  uint32_t pad2[14];
   uint64_t slots_taken; /* tickets of the free-group queue handed out */
   uint32_t pad3[14];
   uint64_t slots_given; /* groups put back into it */
