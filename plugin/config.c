@@ -28,10 +28,10 @@ static int env_uint(const char *name, unsigned *v, unsigned lo, unsigned hi) {
 
 int oiu_config_load(struct oiu_config *c) {
   *c = (struct oiu_config){.entries = 1024, .slots = 4096, .slot_size = 1024,
-                           .sqpoll_idle_ms = 1000, .poll_max_us = 1000, .buffer = -1,
+                           .sqpoll_idle_ms = 10, .poll_max_us = 1000, .buffer = -1,
                            .buffer_size = 8u << 20, .flush_us = 1000, .chunks = 8,
                            .chunk_size = 4u << 20, .file_buffer = 64u << 10,
-                           .copy_engine = 1};
+                           .copy_engine = 0};
   const char *s = getenv("LIBOMPTARGET_INFO");
   c->info = s && strtol(s, NULL, 0) != 0;
   s = getenv("LIBOMPTARGET_IO_URING");
