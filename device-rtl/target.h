@@ -226,7 +226,8 @@ static inline uint32_t oiu_lane_count(oiu_lanes m) { return (uint32_t)__builtin_
 /* ---- waiting politely: exponential back-off per architecture ---- */
 #if defined(__NVPTX__)
 /* The longest sleep of one round (ns): a completion is noticed at most this
- * late. A build-time knob for latency experiments (bench/README). */
+ * late. A build-time knob for latency experiments: 1024 measured the same
+ * round trip as 8192 on an H100 (README, Benchmarks). */
 #ifndef OIU_PAUSE_MAX_NS
 #define OIU_PAUSE_MAX_NS 8192u
 #endif
