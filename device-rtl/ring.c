@@ -71,9 +71,10 @@ static void sq_publish(const struct oiu_channel *ch) {
  */
 static void cq_reap(const struct oiu_channel *ch) {
   struct oiu_dstate *d = dstate(ch);
-  /* Only the lock holder reads the CQ tail: a read of host memory from
-   * every polling waiter flooded PCIe (on an H100, unbuffered printf from
-   * 1,024 threads fell from 159 k to 43 k lines/s when each looked first). */
+  /* Only the lock holder reads the CQ tail (host memory). When every
+   * polling waiter read it first, unbuffered printf from 1,024 threads on an
+   * H100 fell from 159 k to 43 k lines/s: most likely those reads queued on
+   * PCIe ahead of the requests' own traffic. */
   if (!try_lock(&d->cq_lock))
     return; /* the holder reaps */
   const struct oiu_cqe *cqes = OIU_SHARED(ch, ch->cqes_off, struct oiu_cqe);
@@ -151,7 +152,8 @@ static void queue_wait(const struct oiu_channel *ch, const uint32_t *state, uint
 /* Takes the next free group, in ticket order. */
 static uint32_t queue_take(const struct oiu_channel *ch, uint32_t n) {
   uint32_t cell, lap;
-  struct oiu_slot_cell *c = queue_cell(ch, oiu_fetch_add64(&dstate(ch)->slots_taken, 1), n, &cell, &lap);
+  struct oiu_slot_cell *c =
+      queue_cell(ch, oiu_fetch_add64(&dstate(ch)->slots_taken, 1), n, &cell, &lap);
   queue_wait(ch, &c->state, 2 * lap, cell);
   uint32_t group = oiu_load_relaxed(&c->group_x) ^ cell;
   oiu_store_release(&c->state, 2 * lap + 1, 0); /* pairs with the next giver's queue_wait */
