@@ -290,6 +290,21 @@ static int check(void) {
     fprintf(stderr, "warp_stress: checkpoint: %zu of %zu bytes, %zu wrong\n", n, total, wrong);
   free(p);
   free(next);
+  /* Every slot given back: no group word left busy, every ticket matched by
+   * a give-back, every queue cell full for its next taker. */
+  const struct oiu_dstate *d = (const struct oiu_dstate *)local;
+  const uint32_t *groups = (const uint32_t *)(local + ch->groups_off);
+  const struct oiu_slot_cell *cells = (const struct oiu_slot_cell *)(local + ch->slot_queue_off);
+  uint32_t ngroups = SLOTS / oiu_claim_width(), busy = 0, off_lap = 0;
+  for (uint32_t g = 0; g < ngroups; g++) {
+    busy += groups[g] != 0;
+    uint64_t next_ticket = d->slots_taken + (g + ngroups - d->slots_taken % ngroups) % ngroups;
+    off_lap += cells[g].state != 2 * (uint32_t)(next_ticket / ngroups);
+  }
+  if ((busy || off_lap || d->slots_taken != d->slots_given) && bad++ < 10)
+    fprintf(stderr, "warp_stress: slots at the end: %u groups busy, %u queue cells off their lap, "
+            "%llu taken, %llu given back\n", busy, off_lap, (unsigned long long)d->slots_taken,
+            (unsigned long long)d->slots_given);
   printf("warp_stress%s: %d warps x %d lanes x %d rounds: %llu lines, %d-byte long text, %zu "
          "checkpoint bytes through %d chunks, %llu requests (some short); lanes converged %llu "
          "times, alone %llu: %s\n",
