@@ -133,8 +133,9 @@ static uint32_t from_leader(oiu_lanes lanes, uint32_t v) {
  */
 static struct oiu_slot_cell *queue_cell(const struct oiu_channel *ch, uint64_t pos, uint32_t n,
                                         uint32_t *cell, uint32_t *lap) {
-  *cell = (uint32_t)(pos % n);
-  *lap = (uint32_t)(pos / n); /* states compare modulo 2^32, like the lap */
+  uint64_t lap64 = pos / n; /* one 64-bit division per call, on every printf's path */
+  *cell = (uint32_t)(pos - lap64 * n);
+  *lap = (uint32_t)lap64; /* states compare modulo 2^32, like the lap */
   return &OIU_LOCAL(ch, ch->slot_queue_off, struct oiu_slot_cell)[*cell];
 }
 
