@@ -3,7 +3,9 @@
 # CI smoke run of the benchmark (host offload target, small sizes): every row
 # of our paths and the host's must complete with every line delivered once,
 # byte-exact, and every latency row must report; bench/plot.py must draw the
-# chart of the run with every sink; printf_bench's fputs mode
+# chart of the run with every sink; every row of ours and every idle row
+# must report the CPU of our host thread and of the kernel's io_uring
+# threads; printf_bench's fputs mode
 # must deliver every line once and its format mode must count glibc's bytes.
 # Figures are not judged here.
 #   BIN=<build>/bench bench/smoke.sh
@@ -17,6 +19,9 @@ awk -F, '
   $1 == "printf" && ($2 ~ /^ours / || $2 == "host CPU threads") {
     rows++
     if ($8 != "ok") { print "FAIL: " $2 " " $3 " " $4 "B " $6 " threads: " $8; bad++ }
+    if ($2 ~ /^ours / && ($18 == "" || $19 == "")) {
+      print "FAIL: " $2 " " $3 " " $4 "B " $6 " threads: no CPU figure (host " $18 ", io_uring threads " $19 ")"; bad++
+    }
     if ($3 != "devnull" && ($15 != "0" || $11 != $12 || $13 != "0" || $14 != "0")) {
       print "FAIL: " $2 " " $3 " " $4 "B " $6 " threads: lines=" $11 " distinct=" $12 " lost=" $15; bad++
     }
@@ -28,6 +33,7 @@ awk -F, '
   $1 != "printf" && $1 != "triad" {
     timing++
     if ($16 == "" && $18 == "") { print "FAIL: no figure for " $2; bad++ }
+    if ($1 == "idle" && ($18 == "" || $19 == "")) { print "FAIL: " $2 ": no CPU figure for both thread kinds"; bad++ }
   }
   END {
     # 4 configurations x (4 scales to a file + 5 sink/size pairs), 8 timing rows

@@ -184,6 +184,10 @@ stall)
   elif grep -q '^omp-iouring:   slot groups busy: [0-9]' "$tmp/err"; then
     grep -Eq '^omp-iouring:     group [0-9]+ \(1 lane in it\): slots [0-9]+-[0-9]+ completed' "$tmp/err"
   fi
+  # The free-slot queue: no one waiting; tickets taken less groups given back = slots busy.
+  queue=$(sed -n 's/^omp-iouring:   free-slot queue: \([0-9]*\) tickets taken, \([0-9]*\) groups given back: [0-9]* free$/\1 \2/p' "$tmp/err")
+  busy=$(sed -n 's/^omp-iouring:   \(slot groups\|slots\) busy:.*(\([0-9]*\) in all)$/\2/p' "$tmp/err")
+  [ -n "$queue" ] && [ -n "$busy" ] && [ $((${queue% *} - ${queue#* })) = "$busy" ]
   grep -q '^omp-iouring:   host calls owned: (0 in all)$' "$tmp/err"
   # The waiting thread's record: its read in flight, not yet completed.
   grep -q '^omp-iouring:   device threads waiting: 0 for one request, 1 in transfers, 0 at lane barriers, 0 for host calls, 0 for SQ room, 0 for slots, 0 on streams' "$tmp/err"
