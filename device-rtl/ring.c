@@ -201,6 +201,25 @@ void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *r
   queue_give(ch, ref->group, ch->nslots / oiu_claim_width());
 }
 
+/*
+ * The kernel's SQ head, as far as producers need it. They compare against a
+ * device-local copy; only when that shows no room does one of them (the
+ * holder of sq_head_lock) read the head itself from host memory. Every
+ * producer reading it, on every printf and again each round while the ring
+ * was full, put thousands of PCIe reads in front of the requests' own.
+ */
+static uint32_t sq_head_refresh(const struct oiu_channel *ch, struct oiu_dstate *d) {
+  if (!try_lock(&d->sq_head_lock))
+    return oiu_load_acquire(&d->sq_head_seen, 0); /* the holder reads it */
+  /* Pairs with the kernel's smp_store_release(sq.head): entries below head are consumed. */
+  uint32_t head = oiu_load_acquire(OIU_SHARED(ch, ch->sq_head_off, uint32_t), 1);
+  /* Pairs with the acquire loads of sq_head_seen: passes the kernel's
+   * consumption on, so a producer may overwrite the entries below head. */
+  oiu_store_release(&d->sq_head_seen, head, 0);
+  oiu_store_release(&d->sq_head_lock, 0, 0); /* pairs with the next holder's CAS */
+  return head;
+}
+
 /* Reserves one SQ entry per claiming lane, only when the ring has room for all. */
 static uint32_t sq_reserve(const struct oiu_channel *ch) {
   oiu_lanes lanes = oiu_claim_lanes();
@@ -208,20 +227,21 @@ static uint32_t sq_reserve(const struct oiu_channel *ch) {
   uint32_t first = 0;
   if (oiu_is_leader(lanes)) {
     struct oiu_dstate *d = dstate(ch);
-    const uint32_t *headp = OIU_SHARED(ch, ch->sq_head_off, uint32_t);
     first = oiu_load_relaxed(&d->sq_reserved);
     for (uint32_t round = 0;; round++) {
-      /* Pairs with the kernel's smp_store_release(sq.head): entries below head are consumed. */
-      uint32_t head = oiu_load_acquire(headp, 1);
-      if (first - head + n <= ch->sq_entries &&
-          oiu_cas_relaxed(&d->sq_reserved, &first, first + n))
-        break;
-      if (first - head + n > ch->sq_entries) {
-        oiu_wait_note(ch, OIU_WAIT_SQ_ROOM, first, head, round);
-        progress(ch);
-        oiu_pause(round);
-        first = oiu_load_relaxed(&d->sq_reserved);
+      /* Pairs with sq_head_refresh's release: entries below head are consumed. */
+      uint32_t head = oiu_load_acquire(&d->sq_head_seen, 0);
+      if (first - head + n > ch->sq_entries)
+        head = sq_head_refresh(ch, d);
+      if (first - head + n <= ch->sq_entries) {
+        if (oiu_cas_relaxed(&d->sq_reserved, &first, first + n))
+          break;
+        continue; /* another producer moved sq_reserved: first is its value now */
       }
+      oiu_wait_note(ch, OIU_WAIT_SQ_ROOM, first, head, round);
+      progress(ch);
+      oiu_pause(round);
+      first = oiu_load_relaxed(&d->sq_reserved);
     }
     oiu_wait_done(ch);
   }

@@ -27,7 +27,7 @@ static int env_uint(const char *name, unsigned *v, unsigned lo, unsigned hi) {
 }
 
 int oiu_config_load(struct oiu_config *c) {
-  *c = (struct oiu_config){.entries = 1024, .slots = 4096, .slot_size = 1024,
+  *c = (struct oiu_config){.entries = 0, .slots = 4096, .slot_size = 1024,
                            .sqpoll_idle_ms = 10, .poll_max_us = 1000, .buffer = -1,
                            .buffer_size = 8u << 20, .flush_us = 1000, .chunks = 8,
                            .chunk_size = 4u << 20, .file_buffer = 64u << 10,
@@ -87,6 +87,11 @@ int oiu_config_load(struct oiu_config *c) {
              c->slots, c->chunks, OIU_MAX_FILES, max_slots);
     c->slots = max_slots;
   }
+  /* By default the SQ has an entry for every completion cell, so a producer
+   * never waits for room: each cell has one request in flight at most. */
+  if (!c->entries) /* not set: a power of two, at most the kernel's 32768 */
+    for (c->entries = 64; c->entries < c->slots + c->chunks + OIU_MAX_FILES && c->entries < 32768;)
+      c->entries *= 2;
   c->slot_size = (c->slot_size + 63) / 64 * 64;
   c->chunk_size = c->chunk_size / 4096 * 4096;
   c->file_buffer = (c->file_buffer + 63) / 64 * 64;

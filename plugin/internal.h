@@ -12,7 +12,7 @@
 struct oiu_config {
   int use_uring;          /* LIBOMPTARGET_IO_URING */
   int mode;               /* LIBOMPTARGET_IO_URING_MODE: enum oiu_mode, 0 = per-target default */
-  unsigned entries;       /* LIBOMPTARGET_IO_URING_ENTRIES: SQ entries */
+  unsigned entries;       /* LIBOMPTARGET_IO_URING_ENTRIES: SQ entries (0: one per cell) */
   unsigned slots;         /* LIBOMPTARGET_IO_URING_SLOTS */
   unsigned slot_size;     /* LIBOMPTARGET_IO_URING_SLOT_SIZE */
   unsigned sqpoll_idle_ms;/* LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS */

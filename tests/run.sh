@@ -193,6 +193,22 @@ stall)
   grep -q '^omp-iouring:   device threads waiting: 0 for one request, 1 in transfers, 0 at lane barriers, 0 for host calls, 0 for SQ room, 0 for slots, 0 on streams' "$tmp/err"
   grep -Eq "^omp-iouring:     thread [0-9]+: in a transfer, waits for cell [0-9]+'s completion 1 \(it has 0; round [0-9]+\)$" "$tmp/err"
   ;;
+rings)
+  # Ring sizes from the "channel ready" line. By default the SQ has an entry
+  # for every completion cell (slots + bulk chunks + 32 FILE buffers), so no
+  # producer ever waits for room; LIBOMPTARGET_IO_URING_ENTRIES overrides it.
+  ready() { env LIBOMPTARGET_INFO=1 "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+    sed -n 's/.*: channel ready: mode [a-z]*, \([0-9]*\) SQ \/ \([0-9]*\) CQ entries, \([0-9]*\) slots x [0-9]* B, .* \([0-9]*\) bulk chunks x .*/\1 \2 \3 \4/p' "$tmp/err"; }
+  sizes() { # SQ CQ SLOTS CHUNKS: SQ the smallest power of two >= every cell (at most 32768), CQ >= both
+    local cells=$(($3 + $4 + 32)) want=64
+    while [ $want -lt $cells ] && [ $want -lt 32768 ]; do want=$((want * 2)); done
+    echo "SQ $1 (want $want), CQ $2, $3 slots, $4 chunks"
+    [ "$1" = "$want" ] && [ "$2" -ge $((2 * $1)) ] && [ "$2" -ge "$cells" ]; }
+  set -- "$1" $(ready "$1"); [ $# = 5 ] && sizes "$2" "$3" "$4" "$5"
+  set -- "$1" $(ready LIBOMPTARGET_IO_URING_SLOTS=40000 "$1"); [ $# = 5 ] && sizes "$2" "$3" "$4" "$5"
+  set -- "$1" $(ready LIBOMPTARGET_IO_URING_ENTRIES=100 "$1")
+  echo "ENTRIES=100: SQ $2"; [ "$2" = 64 ]
+  ;;
 hello)
   "$1" >"$tmp/out"
   lines=$(grep -c '^hello from iteration' "$tmp/out")

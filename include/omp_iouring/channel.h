@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 8u
+#define OIU_CHANNEL_VERSION 9u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
@@ -162,6 +162,9 @@ struct oiu_slot {
 struct oiu_dstate {
   uint32_t sq_reserved; /* next SQ ring index handed to a producer */
   uint32_t pad0[15];
+  uint32_t sq_head_lock; /* held while reading the kernel's SQ head */
+  uint32_t sq_head_seen; /* that head, as its lock holder last read it */
+  uint32_t pad5[14];
   uint32_t sq_lock;     /* held while advancing the SQ tail */
   uint32_t sq_published; /* the SQ tail, as its lock holder last stored it */
   uint32_t pad1[14];
