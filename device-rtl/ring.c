@@ -95,7 +95,7 @@ static void cq_reap(const struct oiu_channel *ch) {
     }
     /* Pairs with the owners' acquire in oiu_poll: each res before its seq.
      * A cell has one request in flight at a time, so a batch names it once. */
-    __scoped_atomic_thread_fence(__ATOMIC_RELEASE, OIU_DEV);
+    oiu_fence_dev_release();
     for (uint32_t i = 0; i < n; i++)
       if (cell[i] != ~0u)
         oiu_store_relaxed(&slots[cell[i]].seq, oiu_load_relaxed(&slots[cell[i]].seq) + 1);
@@ -197,7 +197,7 @@ void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *r
   /* Pairs with the last lane's acquire fence: this lane is done with its slot. */
   if (oiu_fetch_sub_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], 1) != 1)
     return;
-  __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_DEV); /* every lane's use is before */
+  oiu_fence_dev_acquire(); /* every lane's use is before */
   queue_give(ch, ref->group, ch->nslots / oiu_claim_width());
 }
 

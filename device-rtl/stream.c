@@ -74,7 +74,7 @@ static void wait_space(const struct oiu_channel *ch, int k, uint64_t end) {
     flushed = oiu_load_acquire64(&shared_of(ch, k)->flushed, 1);
     /* A fence, then a relaxed max: clang 22 compiles a release RMW for NVPTX
      * as a plain relaxed atom (DESIGN.md). */
-    __scoped_atomic_thread_fence(__ATOMIC_RELEASE, OIU_DEV);
+    oiu_fence_dev_release();
     __scoped_atomic_fetch_max(&l->flushed_hint, flushed, __ATOMIC_RELAXED, OIU_DEV);
     oiu_store_release(&l->space_poller, 0, 0); /* pairs with the next poller's CAS */
   }

@@ -34,15 +34,39 @@
 #define OIU_SYS __MEMORY_SCOPE_SYSTEM
 #define OIU_DEV __MEMORY_SCOPE_DEVICE
 
+/*
+ * Device-scope ordering is a relaxed access plus a fence, so that on NVPTX
+ * the fence can be a GPU-scope one: clang 22 gives every NVPTX scoped atomic
+ * system scope (no syncscope in the IR; the PTX shows st.release.sys and
+ * fence.release.sys on words only device threads touch), and a system-scope
+ * barrier also waits for the thread's writes to host memory.
+ */
+#if defined(__NVPTX__) && defined(OIU_NVPTX_GPU_FENCES)
+static inline void oiu_fence_dev_release(void) { __nvvm_membar_gl(); /* fence.sc.gpu */ }
+static inline void oiu_fence_dev_acquire(void) { __nvvm_membar_gl(); }
+#else
+static inline void oiu_fence_dev_release(void) {
+  __scoped_atomic_thread_fence(__ATOMIC_RELEASE, OIU_DEV);
+}
+static inline void oiu_fence_dev_acquire(void) {
+  __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, OIU_DEV);
+}
+#endif
+
 static inline uint32_t oiu_load_acquire(const uint32_t *p, int scope_is_sys) {
-  return scope_is_sys ? __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_SYS)
-                      : __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_DEV);
+  if (scope_is_sys)
+    return __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_SYS);
+  uint32_t v = __scoped_atomic_load_n(p, __ATOMIC_RELAXED, OIU_DEV);
+  oiu_fence_dev_acquire();
+  return v;
 }
 static inline void oiu_store_release(uint32_t *p, uint32_t v, int scope_is_sys) {
-  if (scope_is_sys)
+  if (scope_is_sys) {
     __scoped_atomic_store_n(p, v, __ATOMIC_RELEASE, OIU_SYS);
-  else
-    __scoped_atomic_store_n(p, v, __ATOMIC_RELEASE, OIU_DEV);
+    return;
+  }
+  oiu_fence_dev_release();
+  __scoped_atomic_store_n(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
 static inline uint32_t oiu_load_relaxed(const uint32_t *p) {
   return __scoped_atomic_load_n(p, __ATOMIC_RELAXED, OIU_SYS);
@@ -52,8 +76,11 @@ static inline void oiu_store_relaxed(uint32_t *p, uint32_t v) {
 }
 /* Lock words and counters live in the shared region; only device threads use them. */
 static inline bool oiu_cas_acquire(uint32_t *p, uint32_t expect, uint32_t want) {
-  return __scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQUIRE,
-                                            __ATOMIC_RELAXED, OIU_DEV);
+  if (!__scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED, OIU_DEV))
+    return false;
+  oiu_fence_dev_acquire();
+  return true;
 }
 static inline bool oiu_cas_relaxed(uint32_t *p, uint32_t *expect, uint32_t want) {
   return __scoped_atomic_compare_exchange_n(p, expect, want, false, __ATOMIC_RELAXED,
@@ -66,7 +93,7 @@ static inline uint32_t oiu_fetch_add_relaxed(uint32_t *p, uint32_t v) {
  * without its ordering (a plain atom.add even for release or seq_cst; seen
  * in the PTX), so the fence carries it, on every target alike. */
 static inline uint32_t oiu_fetch_sub_release(uint32_t *p, uint32_t v) {
-  __scoped_atomic_thread_fence(__ATOMIC_RELEASE, OIU_DEV);
+  oiu_fence_dev_release();
   return __scoped_atomic_fetch_sub(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
 
@@ -84,21 +111,30 @@ static inline oiu_u64x2 oiu_load_cqe(const void *cqe) {
 
 /* 64-bit stream positions (stream.c). */
 static inline uint64_t oiu_load_acquire64(const uint64_t *p, int scope_is_sys) {
-  return scope_is_sys ? __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_SYS)
-                      : __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_DEV);
+  if (scope_is_sys)
+    return __scoped_atomic_load_n(p, __ATOMIC_ACQUIRE, OIU_SYS);
+  uint64_t v = __scoped_atomic_load_n(p, __ATOMIC_RELAXED, OIU_DEV);
+  oiu_fence_dev_acquire();
+  return v;
 }
 static inline void oiu_store_release64(uint64_t *p, uint64_t v, int scope_is_sys) {
-  if (scope_is_sys)
+  if (scope_is_sys) {
     __scoped_atomic_store_n(p, v, __ATOMIC_RELEASE, OIU_SYS);
-  else
-    __scoped_atomic_store_n(p, v, __ATOMIC_RELEASE, OIU_DEV);
+    return;
+  }
+  oiu_fence_dev_release();
+  __scoped_atomic_store_n(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
 static inline uint64_t oiu_fetch_add64(uint64_t *p, uint64_t v) {
   return __scoped_atomic_fetch_add(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
-static inline bool oiu_cas(uint32_t *p, uint32_t expect, uint32_t want) {
-  return __scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQ_REL,
-                                            __ATOMIC_RELAXED, OIU_DEV);
+static inline bool oiu_cas(uint32_t *p, uint32_t expect, uint32_t want) { /* acq_rel */
+  oiu_fence_dev_release();
+  if (!__scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED, OIU_DEV))
+    return false;
+  oiu_fence_dev_acquire();
+  return true;
 }
 
 /* ---- lanes: the threads of one warp/wavefront that call in together ---- */
