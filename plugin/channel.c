@@ -116,6 +116,8 @@ int oiu_channel_create(struct oiu_device *dev) {
            ch->nchunks, ch->chunk_size / 1024, dev->region.size / 1024,
            dev->region.local_size / 1024);
   /* Every header field is written before the magic that makes device code use it. */
+  if (c->watch)
+    dev->watch = oiu_ringwatch_start(ch);
   __atomic_store_n(&ch->magic, OIU_CHANNEL_MAGIC, __ATOMIC_RELEASE);
   return 0;
 }
@@ -148,6 +150,8 @@ static void report_release(const struct oiu_device *dev) {
 void oiu_channel_destroy(struct oiu_device *dev) {
   if (!dev->ch)
     return;
+  oiu_ringwatch_stop(dev->watch, dev);
+  dev->watch = NULL;
   report_release(dev);
   oiu_stream_free(dev);
   if (dev->ch->ring_fd >= 0)

@@ -75,6 +75,7 @@ int oiu_config_load(struct oiu_config *c) {
   err |= env_uint("LIBOMPTARGET_IO_URING_FILE_BUFFER", &c->file_buffer, 64, 1u << 24);
   err |= env_uint("LIBOMPTARGET_IO_URING_COPY_ENGINE", &c->copy_engine, 0, 1);
   err |= env_uint("LIBOMPTARGET_IO_URING_TRACE", &c->trace, 0, 1);
+  err |= env_uint("LIBOMPTARGET_IO_URING_WATCH", &c->watch, 0, 1);
   err |= env_uint("LIBOMPTARGET_IO_URING_STALL_S", &c->stall_s, 0, 86400);
   /* Ring sizes are powers of two; slots come in groups of the widest wavefront. */
   while (c->entries & (c->entries - 1))

@@ -26,6 +26,7 @@ struct oiu_config {
   unsigned file_buffer;   /* LIBOMPTARGET_IO_URING_FILE_BUFFER: largest device FILE buffer */
   unsigned copy_engine;   /* LIBOMPTARGET_IO_URING_COPY_ENGINE: bulk staging copies by the GPU's copy engine */
   unsigned trace;         /* LIBOMPTARGET_IO_URING_TRACE: one stderr line per request the host thread performs */
+  unsigned watch;         /* LIBOMPTARGET_IO_URING_WATCH: time the ring's index moves (ringwatch.c) */
   unsigned stall_s;       /* LIBOMPTARGET_IO_URING_STALL_S: print the rings' state after this long without a request */
 };
 int oiu_config_load(struct oiu_config *c);
@@ -103,6 +104,7 @@ struct oiu_device {
   int regions;            /* target regions of this device running now (tool.c) */
   uint64_t quiet_since;   /* stall.c: when the host thread last saw a request, ns */
   int stall_reported;     /* stall.c: the state of this quiet period was printed */
+  struct oiu_ringwatch *watch; /* LIBOMPTARGET_IO_URING_WATCH (ringwatch.c) */
 };
 
 /* Emulated reads waiting for their descriptor to become readable. */
@@ -112,6 +114,10 @@ struct oiu_emulator {
   unsigned nparked;
   struct oiu_sqe parked[OIU_MAX_PARKED];
 };
+
+/* LIBOMPTARGET_IO_URING_WATCH: times the ring's index moves (ringwatch.c). */
+struct oiu_ringwatch *oiu_ringwatch_start(const struct oiu_channel *ch);
+void oiu_ringwatch_stop(struct oiu_ringwatch *w, const struct oiu_device *dev);
 
 /* Lays out and initializes the channel in dev->region; sets up io_uring or emulation. */
 int oiu_channel_create(struct oiu_device *dev);

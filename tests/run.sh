@@ -193,6 +193,17 @@ stall)
   grep -q '^omp-iouring:   device threads waiting: 0 for one request, 1 in transfers, 0 at lane barriers, 0 for host calls, 0 for SQ room, 0 for slots, 0 on streams' "$tmp/err"
   grep -Eq "^omp-iouring:     thread [0-9]+: in a transfer, waits for cell [0-9]+'s completion 1 \(it has 0; round [0-9]+\)$" "$tmp/err"
   ;;
+watch)
+  # 300 unbuffered printf round trips: one "ring watch" line at release that
+  # counts 300 requests and gives both stages as median / p99.
+  LIBOMPTARGET_IO_URING_WATCH=1 LIBOMPTARGET_IO_URING_BUFFER=none "$1" latency 300 >"$tmp/out" 2>"$tmp/err" ||
+    { cat "$tmp/err"; exit 1; }
+  grep 'ring watch' "$tmp/err"
+  [ "$(grep -c '^latency [0-9]*$' "$tmp/out")" = 300 ]
+  [ "$(grep -c 'ring watch' "$tmp/err")" = 1 ]
+  us='[0-9]+\.[0-9]{2} / [0-9]+\.[0-9]{2} us'
+  grep -Eq "^omp-iouring: device 0 \(.*\): ring watch: 300 requests, [0-9]+ index moves by more than one; median / p99: SQ tail -> CQ tail $us, CQ tail -> next SQ tail ($us|none)\$" "$tmp/err"
+  ;;
 rings)
   # Ring sizes from the "channel ready" line. By default the SQ has an entry
   # for every completion cell (slots + bulk chunks + 32 FILE buffers), so no
