@@ -105,8 +105,10 @@ static void cq_reap(const struct oiu_channel *ch) {
     oiu_store_relaxed(&d->cq_reaped, h);
     /* Pairs with the kernel's read of cq.head: we are done with those CQEs. */
     oiu_store_release(OIU_SHARED(ch, ch->cq_head_off, uint32_t), h, 1);
+    oiu_store_release(&d->cq_lock, 0, 0); /* pairs with the next holder's CAS */
+  } else {
+    oiu_store_relaxed(&d->cq_lock, 0); /* nothing written under the lock: no barrier */
   }
-  oiu_store_release(&d->cq_lock, 0, 0);
 }
 
 static void progress(const struct oiu_channel *ch) {
@@ -194,8 +196,17 @@ void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {
  * oiu_claim_lanes).
  */
 void oiu_slot_release(const struct oiu_channel *ch, const struct oiu_slot_ref *ref) {
+  uint32_t *lanes_in = &OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group];
+  if (oiu_claim_width() == 1) {
+    /* A group of one (NVIDIA, the host): no lane to count down, and
+     * queue_give's release covers this thread's use of the slot. One
+     * system-scope barrier less per printf (0.7 us each on an H100). */
+    oiu_store_relaxed(lanes_in, OIU_GROUP_FREE);
+    queue_give(ch, ref->group, ch->nslots);
+    return;
+  }
   /* Pairs with the last lane's acquire fence: this lane is done with its slot. */
-  if (oiu_fetch_sub_release(&OIU_LOCAL(ch, ch->groups_off, uint32_t)[ref->group], 1) != 1)
+  if (oiu_fetch_sub_release(lanes_in, 1) != 1)
     return;
   oiu_fence_dev_acquire(); /* every lane's use is before */
   queue_give(ch, ref->group, ch->nslots / oiu_claim_width());
@@ -299,7 +310,7 @@ int oiu_write_slot(const struct oiu_channel *ch, uint32_t slot, int fd, uint32_t
     sqe.addr = oiu_slot_host_addr(ch, slot) + done;
     sqe.len = len - done;
     /* Regular files: append atomically (see channel.h, regular_fd_mask). */
-    if (fd >= 0 && fd < 32 && (oiu_load_relaxed(&oiu_live_header(ch)->regular_fd_mask) & (1u << fd)))
+    if (fd >= 0 && fd < 32 && (oiu_load_relaxed(&ch->regular_fd_mask) & (1u << fd)))
       sqe.op_flags = OIU_RWF_APPEND;
     int32_t res = oiu_submit_wait(ch, slot, &sqe);
     if (res == -OIU_EINTR || res == -OIU_EAGAIN)
