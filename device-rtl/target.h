@@ -127,14 +127,6 @@ static inline void oiu_store_release64(uint64_t *p, uint64_t v, int scope_is_sys
 static inline uint64_t oiu_fetch_add64(uint64_t *p, uint64_t v) {
   return __scoped_atomic_fetch_add(p, v, __ATOMIC_RELAXED, OIU_DEV);
 }
-static inline bool oiu_cas(uint32_t *p, uint32_t expect, uint32_t want) { /* acq_rel */
-  oiu_fence_dev_release();
-  if (!__scoped_atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_RELAXED,
-                                          __ATOMIC_RELAXED, OIU_DEV))
-    return false;
-  oiu_fence_dev_acquire();
-  return true;
-}
 
 /* ---- lanes: the threads of one warp/wavefront that call in together ---- */
 /*

@@ -115,9 +115,9 @@ int oiu_channel_create(struct oiu_device *dev) {
            ch->nslots, ch->slot_size, buffering_name(ch->stream_mode[0]), ch->ring_size / 1024,
            ch->nchunks, ch->chunk_size / 1024, dev->region.size / 1024,
            dev->region.local_size / 1024);
-  /* Every header field is written before the magic that makes device code use it. */
   if (c->watch)
     dev->watch = oiu_ringwatch_start(ch);
+  /* Every header field is written before the magic that makes device code use it. */
   __atomic_store_n(&ch->magic, OIU_CHANNEL_MAGIC, __ATOMIC_RELEASE);
   return 0;
 }
