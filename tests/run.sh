@@ -217,6 +217,8 @@ rings)
     echo "SQ $1 (want $want), CQ $2, $3 slots, $4 chunks"
     [ "$1" = "$want" ] && [ "$2" -ge $((2 * $1)) ] && [ "$2" -ge "$cells" ]; }
   set -- "$1" $(ready "$1"); [ $# = 5 ] && sizes "$2" "$3" "$4" "$5"
+  # The default bulk staging: 8 chunks of 4 MiB (README, Environment).
+  grep -q ': channel ready: .*, 8 bulk chunks x 4096 KiB, ' "$tmp/err"
   set -- "$1" $(ready LIBOMPTARGET_IO_URING_SLOTS=40000 "$1"); [ $# = 5 ] && sizes "$2" "$3" "$4" "$5"
   set -- "$1" $(ready LIBOMPTARGET_IO_URING_ENTRIES=100 "$1")
   echo "ENTRIES=100: SQ $2"; [ "$2" = 64 ]
