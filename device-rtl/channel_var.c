@@ -14,8 +14,9 @@ __attribute__((visibility("default"))) struct oiu_channel __oiu_channel;
 
 OIU_DEVICE_BEGIN
 const struct oiu_channel *oiu_channel(void) {
-  /* Written by the host before the first kernel of this device runs; never changes after. */
-  /* The host writes the magic last, in a copy of its own (plugin/tool.c). */
+  /* Written by the host before the first kernel of this device runs, the
+   * magic last, in a copy of its own; afterwards only regular_fd_mask
+   * changes, between target regions (plugin/tool.c). */
   uint32_t magic = __scoped_atomic_load_n(&__oiu_channel.magic, __ATOMIC_RELAXED, OIU_DEV);
   return magic == OIU_CHANNEL_MAGIC ? &__oiu_channel : NULL;
 }

@@ -75,7 +75,7 @@ static int32_t simple(const struct oiu_channel *ch, struct oiu_sqe *sqe) {
 
 /* stdout and stderr on regular files append (channel.h, regular_fd_mask). */
 static uint32_t std_append(const struct oiu_channel *ch, int fd) {
-  return fd >= 0 && fd < 32 && (oiu_load_relaxed(&oiu_live_header(ch)->regular_fd_mask) & (1u << fd))
+  return fd >= 0 && fd < 32 && (oiu_load_relaxed(&ch->regular_fd_mask) & (1u << fd))
              ? OIU_RWF_APPEND
              : 0;
 }

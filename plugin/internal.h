@@ -105,6 +105,8 @@ struct oiu_device {
   uint64_t quiet_since;   /* stall.c: when the host thread last saw a request, ns */
   int stall_reported;     /* stall.c: the state of this quiet period was printed */
   struct oiu_ringwatch *watch; /* LIBOMPTARGET_IO_URING_WATCH (ringwatch.c) */
+  void *device_header;    /* the device's copy of the channel header (tool.c) */
+  uint32_t device_fd_mask; /* regular_fd_mask as that copy has it */
 };
 
 /* Emulated reads waiting for their descriptor to become readable. */

@@ -105,7 +105,7 @@ void oiu_ringwatch_stop(struct oiu_ringwatch *w, const struct oiu_device *dev) {
   for (uint32_t r = 0; kernel && device && r < n; r++) {
     uint64_t tail = w->at[T_SQ_TAIL][r], cqe = w->at[T_CQ_TAIL][r];
     if (!tail || !cqe)
-      continue; /* past WATCH_MAX */
+      continue; /* past WATCH_MAX, or never seen */
     kernel[nk++] = cqe - tail;
     if (r + 1 < n && w->at[T_SQ_TAIL][r + 1] >= cqe) /* not pipelined with the next */
       device[nd++] = w->at[T_SQ_TAIL][r + 1] - cqe;
@@ -113,9 +113,10 @@ void oiu_ringwatch_stop(struct oiu_ringwatch *w, const struct oiu_device *dev) {
   char k[64], d[64];
   stats(kernel, nk, k, sizeof k);
   stats(device, nd, d, sizeof d);
-  oiu_warn("device %d (%s): ring watch: %u requests, %u index moves by more than one; "
+  /* A request the watch never saw move (its thread had no CPU then) is not timed. */
+  oiu_warn("device %d (%s): ring watch: %u requests, %u timed, %u index moves by more than one; "
            "median / p99: SQ tail -> CQ tail %s, CQ tail -> next SQ tail %s",
-           dev->num, dev->type, n, w->skipped, k, d);
+           dev->num, dev->type, n, nk, w->skipped, k, d);
   free(kernel);
   free(device);
   for (int k = 0; k < T_N; k++)

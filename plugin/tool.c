@@ -13,6 +13,7 @@
 #include <omp-tools.h>
 #include <omp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,10 +105,31 @@ static void publish(struct oiu_device *d) {
   header.magic = 0;
   int host = omp_get_initial_device();
   if (omp_target_memcpy(dst, &header, sizeof header, 0, 0, d->num, host) ||
-      omp_target_memcpy(dst, &d->ch->magic, sizeof d->ch->magic, 0, 0, d->num, host))
+      omp_target_memcpy(dst, &d->ch->magic, sizeof d->ch->magic, 0, 0, d->num, host)) {
     oiu_warn("device %d: publishing the channel failed", d->num);
+    return;
+  }
+  d->device_header = dst;
+  d->published = 1;
+}
+
+/*
+ * Which of fds 0-2 are regular files, before each target region: in the
+ * shared header for the host thread, and in the device's copy, where device
+ * code reads it on every unbuffered write (a read of the shared header is a
+ * PCIe round trip, about 1.1 us on an H100). The device copy is rewritten
+ * only when the set changed, before the region's kernel starts.
+ */
+static void set_regular_fds(struct oiu_device *d) {
+  uint32_t mask = regular_fds();
+  __atomic_store_n(&d->ch->regular_fd_mask, mask, __ATOMIC_RELAXED);
+  if (!d->published || mask == d->device_fd_mask)
+    return;
+  if (omp_target_memcpy((char *)d->device_header + offsetof(struct oiu_channel, regular_fd_mask),
+                        &mask, sizeof mask, 0, 0, d->num, omp_get_initial_device()))
+    oiu_warn("device %d: updating the regular-file set failed", d->num);
   else
-    d->published = 1;
+    d->device_fd_mask = mask;
 }
 
 /*
@@ -143,7 +165,9 @@ static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int nu
   if (counted)
     __atomic_add_fetch(&d->regions, 1, __ATOMIC_RELAXED);
   if (__atomic_load_n(&d->published, __ATOMIC_ACQUIRE)) {
-    __atomic_store_n(&d->ch->regular_fd_mask, regular_fds(), __ATOMIC_RELAXED);
+    pthread_mutex_lock(&lock); /* host threads may start regions on one device at once */
+    set_regular_fds(d);
+    pthread_mutex_unlock(&lock);
     return;
   }
   pthread_mutex_lock(&lock);
@@ -152,9 +176,11 @@ static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int nu
     snprintf(d->type, sizeof d->type, "unknown");
     d->backend = OIU_MEM_HOST;
   }
-  publish(d);
-  if (d->ch)
+  if (d->ch) /* before publish: the header it copies carries the set */
     __atomic_store_n(&d->ch->regular_fd_mask, regular_fds(), __ATOMIC_RELAXED);
+  publish(d);
+  if (d->published)
+    d->device_fd_mask = d->ch->regular_fd_mask;
   pthread_mutex_unlock(&lock);
 }
 

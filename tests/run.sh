@@ -203,7 +203,7 @@ watch)
   [ "$(grep -c '^latency [0-9]*$' "$tmp/out")" = 300 ]
   [ "$(grep -c 'ring watch' "$tmp/err")" = 1 ]
   us='[0-9]+\.[0-9]{2} / [0-9]+\.[0-9]{2} us'
-  grep -Eq "^omp-iouring: device 0 \(.*\): ring watch: 300 requests, [0-9]+ index moves by more than one; median / p99: SQ tail -> CQ tail ($us|none), CQ tail -> next SQ tail ($us|none)\$" "$tmp/err"
+  grep -Eq "^omp-iouring: device 0 \(.*\): ring watch: 300 requests, [0-9]+ timed, [0-9]+ index moves by more than one; median / p99: SQ tail -> CQ tail ($us|none), CQ tail -> next SQ tail ($us|none)\$" "$tmp/err"
   ;;
 rings)
   # Ring sizes from the "channel ready" line. By default the SQ has an entry

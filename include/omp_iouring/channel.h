@@ -234,7 +234,8 @@ struct oiu_stream_local {
 
 /* The header at offset 0 of the region. Written by the host before publish;
  * read-only afterwards except regular_fd_mask and host_waiting (host-written
- * later: device code reads those two in the region, never in its copy). */
+ * later: device code reads host_waiting in the region, and regular_fd_mask in
+ * its copy, which the host rewrites before a region when the set changed). */
 struct oiu_channel {
   uint32_t magic;
   uint32_t version;
@@ -264,7 +265,8 @@ struct oiu_channel {
   uint32_t slot_size;     /* a multiple of 64 */
 
   /* Bit fd is set when descriptor fd (< 32) is a regular file; refreshed by
-   * the host before each target region. Writes to regular files are
+   * the host before each target region, in the region and in the device's
+   * copy (plugin/tool.c). Writes to regular files are
    * RWF_APPEND: concurrent io_uring writes through the shared file position
    * overwrite each other (measured on 6.18, with or without IOSQE_ASYNC),
    * appends never do. The host moves the position to the end afterwards. */

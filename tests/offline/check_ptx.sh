@@ -4,8 +4,10 @@
 # NVPTX and checks two properties the H100 runs rest on (device-rtl/target.h):
 #  - each lane claims its slot and SQ entry alone: oiu_slot_acquire and
 #    oiu_submit (with sq_reserve in it) make no lane operation;
-#  - oiu_slot_release orders the give-back: a release fence before the atomic,
-#    since clang 22 drops an NVPTX atomicrmw's own ordering.
+#  - oiu_slot_release orders the give-back: the store of the free-slot queue
+#    cell's state, which hands the slot to the next taker, comes right after
+#    a release fence, and no lane counter is counted down (a group is one
+#    lane on NVIDIA; clang 22 would drop an atomicrmw's own ordering).
 set -euo pipefail
 clang=$1 arch=$2 cuda=$3 src=$4
 ptx=$(mktemp "${TMPDIR:-/tmp}/check_ptx.XXXXXX")
@@ -30,9 +32,10 @@ for f in oiu_slot_acquire oiu_submit; do
     fail=1
   fi
 done
-release=$(body oiu_slot_release | grep -Eo 'fence\.[a-z_.]+|atom\.[a-z0-9_.]+' | tr '\n' ' ')
-if ! [[ "$release" =~ ^fence\.(release|acq_rel|sc)\.[a-z]+\ atom\. ]]; then
-  echo "check_ptx: oiu_slot_release is '$release', not a release fence then the atomic: FAILED"
+release=$(body oiu_slot_release | grep -Eo 'fence\.[a-z_.]+|atom\.[a-z0-9_.]+|st\.[a-z0-9_.]+' | tr '\n' ' ')
+if ! [[ "$release" =~ fence\.(release|acq_rel|sc)\.[a-z]+\ st\. ]] ||
+   [[ "$release" =~ atom\.[a-z.]*(add|sub|inc|dec)\.(u|s)32 ]]; then
+  echo "check_ptx: oiu_slot_release is '$release': no store right after a release fence, or a lane counter is counted down: FAILED"
   fail=1
 fi
 [ "$fail" = 0 ] && echo "check_ptx: $arch: slots and SQ entries claimed per lane; release fence before the give-back: ok"
