@@ -149,12 +149,30 @@ static long long str_len(const char *p, long long max)
 }
 
 /* Writes the digits of v in base ending just before end; returns start. */
+/*
+ * Digits of v in base 2, 8, 10 or 16, written backwards from end. No
+ * division by a variable: a GPU has no divider, and a 64-bit division by a
+ * runtime base is a software routine per digit. Base 10 divides by the
+ * constant (a multiply-high), in 32 bits once the value fits; the others
+ * shift.
+ */
 static char *utoa(unsigned long long v, char *end, unsigned base, bool upper)
 {
   const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  if (base == 10) {
+    for (; v > 0xffffffffu; v /= 10)
+      *--end = (char)('0' + v % 10);
+    unsigned w = (unsigned)v;
+    do {
+      *--end = (char)('0' + w % 10);
+      w /= 10;
+    } while (w);
+    return end;
+  }
+  unsigned shift = base == 16 ? 4 : base == 8 ? 3 : 1;
   do {
-    *--end = dig[v % base];
-    v /= base;
+    *--end = dig[v & (base - 1)];
+    v >>= shift;
   } while (v);
   return end;
 }
