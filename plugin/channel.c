@@ -45,7 +45,7 @@ int oiu_channel_create(struct oiu_device *dev) {
   if (dev->backend != OIU_MEM_HOST && sq < OIU_MAX_GROUP)
     sq = OIU_MAX_GROUP;
   uint32_t cq = 2 * sq;
-  uint32_t ncells = c->slots + c->chunks + OIU_MAX_FILES;
+  uint32_t ncells = oiu_config_cells(c);
   while (cq < ncells) /* one CQE per completion cell can be pending: the CQ never overflows */
     cq *= 2;
   /* Rings area: the kernel's io_rings header, the CQEs and (without NO_SQARRAY) the SQ array. */

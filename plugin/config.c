@@ -91,7 +91,7 @@ int oiu_config_load(struct oiu_config *c) {
   /* By default the SQ has an entry for every completion cell, so a producer
    * never waits for room: each cell has one request in flight at most. */
   if (!c->entries) /* not set: a power of two, at most the kernel's 32768 */
-    for (c->entries = 64; c->entries < c->slots + c->chunks + OIU_MAX_FILES && c->entries < 32768;)
+    for (c->entries = 64; c->entries < oiu_config_cells(c) && c->entries < 32768;)
       c->entries *= 2;
   c->slot_size = (c->slot_size + 63) / 64 * 64;
   c->chunk_size = c->chunk_size / 4096 * 4096;

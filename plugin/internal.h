@@ -30,6 +30,10 @@ struct oiu_config {
   unsigned stall_s;       /* LIBOMPTARGET_IO_URING_STALL_S: print the rings' state after this long without a request */
 };
 int oiu_config_load(struct oiu_config *c);
+/* Completion cells: slots, bulk chunks and FILE buffers each have one request in flight at most. */
+static inline unsigned oiu_config_cells(const struct oiu_config *c) {
+  return c->slots + c->chunks + OIU_MAX_FILES;
+}
 
 /* A 32-bit ring word (SQ/CQ head, tail, flags) at offset off of the host view.
  * Acquire: pairs with whoever last released it (device code or the kernel). */

@@ -26,6 +26,7 @@ struct oiu_ringwatch {
   pthread_t thread;
   int stop;
   const struct oiu_channel *ch;
+  uint64_t off[T_N];             /* where each index lies in the region */
   uint32_t base[T_N];            /* each index when the watch began */
   uint64_t *at[T_N];             /* at[k][n]: when index k reached base + n + 1 */
   uint32_t skipped;              /* moves by more than one: several requests at once */
@@ -33,7 +34,6 @@ struct oiu_ringwatch {
 
 static void *watch_main(void *arg) {
   struct oiu_ringwatch *w = arg;
-  const uint64_t off[T_N] = {w->ch->sq_tail_off, w->ch->cq_tail_off};
   uint32_t last[T_N], v[T_N];
   for (int k = 0; k < T_N; k++)
     last[k] = w->base[k];
@@ -41,7 +41,7 @@ static void *watch_main(void *arg) {
     /* The CQ tail first: a request's CQE comes after its SQ tail move, so one
      * pass never sees the effect without its cause. */
     for (int k = T_N - 1; k >= 0; k--)
-      v[k] = oiu_ring_word(w->ch, off[k]);
+      v[k] = oiu_ring_word(w->ch, w->off[k]);
     uint64_t now = 0;
     for (int k = 0; k < T_N; k++) {
       if (v[k] == last[k])
@@ -61,9 +61,10 @@ struct oiu_ringwatch *oiu_ringwatch_start(const struct oiu_channel *ch) {
   if (!w)
     return NULL;
   w->ch = ch;
-  const uint64_t off[T_N] = {ch->sq_tail_off, ch->cq_tail_off};
+  w->off[T_SQ_TAIL] = ch->sq_tail_off;
+  w->off[T_CQ_TAIL] = ch->cq_tail_off;
   for (int k = 0; k < T_N; k++) {
-    w->base[k] = oiu_ring_word(ch, off[k]);
+    w->base[k] = oiu_ring_word(ch, w->off[k]);
     w->at[k] = calloc(WATCH_MAX, sizeof(uint64_t));
   }
   if (!w->at[0] || !w->at[1] || pthread_create(&w->thread, NULL, watch_main, w)) {
@@ -96,7 +97,7 @@ void oiu_ringwatch_stop(struct oiu_ringwatch *w, const struct oiu_device *dev) {
     return;
   __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
   pthread_join(w->thread, NULL);
-  uint32_t n = oiu_ring_word(w->ch, w->ch->cq_tail_off) - w->base[T_CQ_TAIL];
+  uint32_t n = oiu_ring_word(w->ch, w->off[T_CQ_TAIL]) - w->base[T_CQ_TAIL];
   if (n > WATCH_MAX)
     n = WATCH_MAX;
   uint64_t *kernel = malloc((n ? n : 1) * sizeof(uint64_t));
