@@ -9,6 +9,8 @@
  *                                            stream path without the formatter
  *   printf_bench format TEAMS THREADS LINES  snprintf only, no output: the formatter alone
  *   printf_bench latency N                   one thread, N printf round trips
+ *   printf_bench fmtlat N                    one thread, N snprintf calls of the same
+ *                                            line: the formatter's part of a round trip
  *   printf_bench outlat N                    N lines, each timed until it is in stdout's file
  *   printf_bench idle SECONDS                a target region that prints nothing
  *   printf_bench triad MIB ROUNDS            a memory-bound kernel (a = b + s*c over
@@ -305,6 +307,29 @@ static int latency(int n) {
   return 0;
 }
 
+/* The formatter's part of latency: the same line, snprintf into a private buffer. */
+static int format_latency(int n) {
+#if !OIU_BENCH_STDIO
+  (void)n;
+  fprintf(stderr, "printf_bench: fmtlat: this build's device code has no snprintf\n");
+  return 77;
+#else
+  double *us = malloc(sizeof(double) * n);
+  long sum = 0;
+#pragma omp target map(from : us[0 : n]) map(tofrom : sum)
+  for (int i = 0; i < n; i++) {
+    char buf[64];
+    double t0 = omp_get_wtime();
+    sum += snprintf(buf, sizeof buf, "latency %d\n", i) + buf[8];
+    us[i] = (omp_get_wtime() - t0) * 1e6;
+  }
+  print_percentiles(us, n);
+  fprintf(stderr, "checksum=%ld\n", sum);
+  free(us);
+  return 0;
+#endif
+}
+
 /*
  * Output latency: the time from a device printf to its line being readable
  * from stdout's file. A host thread reads the file as it grows and acks each
@@ -434,10 +459,12 @@ int main(int argc, char **argv) {
     return output_latency(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "latency"))
     return latency(atoi(argv[2]));
+  if (argc == 3 && !strcmp(argv[1], "fmtlat"))
+    return format_latency(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "idle"))
     return idle(atof(argv[2]));
   if (argc == 4 && !strcmp(argv[1], "triad"))
     return triad(atol(argv[2]), atoi(argv[3]));
-  fprintf(stderr, "usage: %s lines|host TEAMS THREADS LINES [BYTES] | fputs|format TEAMS THREADS LINES | latency N | outlat N | idle SECONDS | triad MIB ROUNDS\n", argv[0]);
+  fprintf(stderr, "usage: %s lines|host TEAMS THREADS LINES [BYTES] | fputs|format TEAMS THREADS LINES | latency N | fmtlat N | outlat N | idle SECONDS | triad MIB ROUNDS\n", argv[0]);
   return 2;
 }
