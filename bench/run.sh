@@ -161,9 +161,12 @@ for mode in sqpoll enter; do
 done
 timing "printf round trip (no io_uring)" latency latency "$lat_calls" LIBOMPTARGET_IO_URING=0 \
   LIBOMPTARGET_IO_URING_BUFFER=none
+timing "formatter alone (snprintf of the line)" latency fmtlat "$lat_calls"
 
 echo "== output latency: printf until the line is readable from the file"
 timing "in file (unbuffered)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_BUFFER=none
+timing "in file (unbuffered, no io_uring)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=0 \
+  LIBOMPTARGET_IO_URING_BUFFER=none
 timing "in file (line buffered)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_BUFFER=line
 timing "in file (fully buffered, default)" outlat outlat "$((lat_calls / 10))" LIBOMPTARGET_IO_URING=1
 
