@@ -144,15 +144,22 @@ static struct oiu_slot_cell *queue_cell(const struct oiu_channel *ch, uint64_t p
   return &OIU_LOCAL(ch, ch->slot_queue_off, struct oiu_slot_cell)[*cell];
 }
 
-static void queue_wait(const struct oiu_channel *ch, const uint32_t *state, uint32_t want,
-                       uint32_t cell) {
-  /* Pairs with the store_release of the cell's last user: its group_x (a
-   * giver), or its read of group_x (a taker). */
-  for (uint32_t round = 0; oiu_load_acquire(state, 0) != want; round++) {
+/* Waits until the cell's state is want; returns its word. acquire: a taker
+ * (pairs with the giver's release store of the word). */
+static uint64_t queue_wait(const struct oiu_channel *ch, uint64_t *word, uint32_t want,
+                           uint32_t cell, bool acquire) {
+  uint64_t w;
+  for (uint32_t round = 0;; round++) {
+    w = __scoped_atomic_load_n(word, __ATOMIC_RELAXED, OIU_DEV);
+    if (oiu_slot_cell_state(w) == want)
+      break;
     oiu_wait_note(ch, OIU_WAIT_SLOT_GROUP, cell, want, round);
     oiu_pause(round);
   }
+  if (acquire)
+    oiu_fence_dev_acquire();
   oiu_wait_done(ch);
+  return w;
 }
 
 /* Takes the next free group, in ticket order. */
@@ -160,10 +167,16 @@ static uint32_t queue_take(const struct oiu_channel *ch, uint32_t n) {
   uint32_t cell, lap;
   struct oiu_slot_cell *c =
       queue_cell(ch, oiu_fetch_add64(&dstate(ch)->slots_taken, 1), n, &cell, &lap);
-  queue_wait(ch, &c->state, 2 * lap, cell);
-  uint32_t group = oiu_load_relaxed(&c->group_x) ^ cell;
-  oiu_store_release(&c->state, 2 * lap + 1, 0); /* pairs with the next giver's queue_wait */
-  return group;
+  /* Pairs with the giver's release: every use of the group's slots before
+   * it was given back. */
+  uint64_t w = queue_wait(ch, &c->word, 2 * lap, cell, true);
+  /* Empty for the next giver. No barrier: our read of the group is the
+   * load above of this same word, and a store after it in program order
+   * can never be what that load read (coherence), so the giver's refill,
+   * which waits for this value, cannot reach it. A separate state word
+   * needed a release here (0.7 us on an H100). */
+  __scoped_atomic_store_n(&c->word, 2 * lap + 1, __ATOMIC_RELAXED, OIU_DEV);
+  return (uint32_t)(w >> 32) ^ cell;
 }
 
 /* Puts a group back. Waits only while the taker of the cell's last lap has
@@ -172,11 +185,12 @@ static void queue_give(const struct oiu_channel *ch, uint32_t group, uint32_t n)
   uint32_t cell, lap;
   struct oiu_slot_cell *c =
       queue_cell(ch, oiu_fetch_add64(&dstate(ch)->slots_given, 1) + n, n, &cell, &lap);
-  queue_wait(ch, &c->state, 2 * lap - 1, cell);
-  oiu_store_relaxed(&c->group_x, group ^ cell);
-  /* Pairs with the next taker's queue_wait: group_x, and every use of the
-   * group's slots before it was given back. */
-  oiu_store_release(&c->state, 2 * lap, 0);
+  /* No acquire: the refill below is ordered after the empty state it waits
+   * for by coherence of the one word, and nothing else is read from it. */
+  queue_wait(ch, &c->word, 2 * lap - 1, cell, false);
+  /* Pairs with the next taker's acquire: every use of the group's slots
+   * before it was given back. */
+  oiu_store_release64(&c->word, (uint64_t)(group ^ cell) << 32 | (2 * lap), 0);
 }
 
 void oiu_slot_acquire(const struct oiu_channel *ch, struct oiu_slot_ref *ref) {

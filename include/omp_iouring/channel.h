@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define OIU_CHANNEL_MAGIC 0x4355494fu /* "OIUC" */
-#define OIU_CHANNEL_VERSION 9u
+#define OIU_CHANNEL_VERSION 10u
 
 /* Who consumes the SQ ring. */
 enum oiu_mode {
@@ -140,13 +140,15 @@ enum oiu_group_state { OIU_GROUP_FREE = 0, OIU_GROUP_BUSY = 1 };
  * thread that wants a group takes a ticket t (slots_taken++) and waits on
  * cell t % n alone; one that frees a group takes a place u (slots_given++)
  * and fills cell (u + n) % n. Lap k = ticket / n. A cell is full for lap k
- * when state == 2k, and empty after lap k when state == 2k + 1. All zero is
- * every group free: cell c full for lap 0, holding group (group_x ^ c) = c.
+ * when its state == 2k, and empty after lap k when state == 2k + 1. State
+ * and group share one word, read and written whole: a taker's load gets
+ * both, and its "empty" store needs no barrier (ring.c, queue_take). All
+ * zero is every group free: cell c full for lap 0, holding group c.
  */
 struct oiu_slot_cell {
-  uint32_t state;
-  uint32_t group_x; /* the group's index XOR the cell's */
+  uint64_t word; /* state in the low 32 bits; the group's index XOR the cell's in the high 32 */
 };
+static inline uint32_t oiu_slot_cell_state(uint64_t word) { return (uint32_t)word; }
 
 /* Completion cell of one slot: the reaper stores res, then seq (release). */
 struct oiu_slot {

@@ -299,7 +299,7 @@ static int check(void) {
   for (uint32_t g = 0; g < ngroups; g++) {
     busy += groups[g] != 0;
     uint64_t next_ticket = d->slots_taken + (g + ngroups - d->slots_taken % ngroups) % ngroups;
-    off_lap += cells[g].state != 2 * (uint32_t)(next_ticket / ngroups);
+    off_lap += oiu_slot_cell_state(cells[g].word) != 2 * (uint32_t)(next_ticket / ngroups);
   }
   if ((busy || off_lap || d->slots_taken != d->slots_given) && bad++ < 10)
     fprintf(stderr, "warp_stress: slots at the end: %u groups busy, %u queue cells off their lap, "
