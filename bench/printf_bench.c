@@ -245,12 +245,19 @@ static int make_line(char *buf, int id, int k) {
 }
 #endif
 
+#if !OIU_BENCH_STDIO
+/* The modes that call fputs or snprintf in device code are skipped (77) in builds whose device code has neither. */
+static int no_stdio(const char *how) {
+  fprintf(stderr, "printf_bench: %s: this build's device code has no fputs/snprintf\n", how);
+  return 77;
+}
+#endif
+
 /* fputs: LINE made by make_line and written with fputs; format: snprintf of LINE, no output. */
 static int lines_other(const char *how, int T, int M, int K) {
 #if !OIU_BENCH_STDIO
   (void)T, (void)M, (void)K;
-  fprintf(stderr, "printf_bench: %s: this build's device code has no fputs/snprintf\n", how);
-  return 77;
+  return no_stdio(how);
 #else
   int use_fputs = !strcmp(how, "fputs");
   long sum = 0;
@@ -311,8 +318,7 @@ static int latency(int n) {
 static int format_latency(int n) {
 #if !OIU_BENCH_STDIO
   (void)n;
-  fprintf(stderr, "printf_bench: fmtlat: this build's device code has no snprintf\n");
-  return 77;
+  return no_stdio("fmtlat");
 #else
   double *us = malloc(sizeof(double) * n);
   long sum = 0;

@@ -148,13 +148,12 @@ static long long str_len(const char *p, long long max)
   return n;
 }
 
-/* Writes the digits of v in base ending just before end; returns start. */
 /*
  * Digits of v in base 2, 8, 10 or 16, written backwards from end. No
  * division by a variable: a GPU has no divider, and a 64-bit division by a
  * runtime base is a software routine per digit. Base 10 divides by the
  * constant (a multiply-high), in 32 bits once the value fits; the others
- * shift.
+ * shift. Returns where the digits start.
  */
 static char *utoa(unsigned long long v, char *end, unsigned base, bool upper)
 {
