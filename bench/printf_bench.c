@@ -11,7 +11,8 @@
  *   printf_bench latency N                   one thread, N printf round trips
  *   printf_bench fmtlat N                    one thread, N snprintf calls of the same
  *                                            line: the formatter's part of a round trip
- *   printf_bench outlat N                    N lines, each timed until it is in stdout's file
+ *   printf_bench outlat N                    N lines, each timed from the printf call until
+ *                                            it is readable from stdout's file
  *   printf_bench idle SECONDS                a target region that prints nothing
  *   printf_bench triad MIB ROUNDS            a memory-bound kernel (a = b + s*c over
  *                                            MIB MiB per array) with a printf it never
@@ -38,6 +39,11 @@
 #define LINE "thread %d line %d value %f\n"
 #define SIZED_LINE "%8d %6d %12.4f%*s\n" /* 29 bytes + the padding */
 #define SIZED_FIXED 29
+#if defined(OIU_PROFILE)
+#define OIU_PROF_WORDS_OR_1 OIU_PROF_WORDS
+#else
+#define OIU_PROF_WORDS_OR_1 1
+#endif
 
 /* libomptarget's pinned host memory, reachable by the device at the same address. */
 void *llvm_omp_target_alloc_host(size_t size, int device);
@@ -300,15 +306,60 @@ static void print_percentiles(double *us, int n) {
           us[(int)(n * 0.99)], us[n - 1]);
 }
 
+#if defined(OIU_PROFILE)
+/* printf_bench_profile: the device library's latency profile (omp_iouring/profile.h). */
+#include "omp_iouring/profile.h"
+#pragma omp begin declare target device_type(nohost)
+extern unsigned long __oiu_prof[OIU_PROF_WORDS];
+#pragma omp end declare target
+
+/* Prints each point's mean over the calls, in us, at the SM clock the run measured. */
+static void print_profile(const unsigned long *prof, double cycles_per_us) {
+  static const char *names[] = OIU_PROF_NAMES;
+  unsigned long calls = prof[OIU_PROF_POINTS + 1], sum = 0;
+  if (calls < 2 || cycles_per_us <= 0) {
+    fprintf(stderr, "profile: no calls recorded (not an NVIDIA device?)\n");
+    return;
+  }
+  /* The first call starts the clock: calls - 1 full rounds, every point counted. */
+  fprintf(stderr, "profile_us_per_call:");
+  for (int p = 0; p < OIU_PROF_POINTS; p++) {
+    fprintf(stderr, " %s=%.2f", names[p], prof[p] / (calls - 1) / cycles_per_us);
+    sum += prof[p];
+  }
+  fprintf(stderr, " total=%.2f sm_mhz=%.0f\n", sum / (calls - 1) / cycles_per_us, cycles_per_us);
+}
+#endif
+
 static int latency(int n) {
   double *us = malloc(sizeof(double) * n);
-#pragma omp target map(from : us[0 : n])
-  for (int i = 0; i < n; i++) {
-    double t0 = omp_get_wtime();
-    printf("latency %d\n", i);
-    us[i] = (omp_get_wtime() - t0) * 1e6;
+  unsigned long prof[OIU_PROF_WORDS_OR_1] = {0};
+  double cycles_per_us = 0;
+#pragma omp target map(from : us[0 : n], prof, cycles_per_us)
+  {
+#if defined(OIU_PROFILE) && defined(__NVPTX__)
+    for (int p = 0; p < OIU_PROF_WORDS; p++)
+      __oiu_prof[p] = 0;
+    unsigned long c0 = __nvvm_read_ptx_sreg_clock64();
+    double w0 = omp_get_wtime();
+#endif
+    for (int i = 0; i < n; i++) {
+      double t0 = omp_get_wtime();
+      printf("latency %d\n", i);
+      us[i] = (omp_get_wtime() - t0) * 1e6;
+    }
+#if defined(OIU_PROFILE) && defined(__NVPTX__)
+    cycles_per_us = (__nvvm_read_ptx_sreg_clock64() - c0) / ((omp_get_wtime() - w0) * 1e6);
+    for (int p = 0; p < OIU_PROF_WORDS; p++)
+      prof[p] = __oiu_prof[p];
+#endif
   }
   fflush(stdout);
+#if defined(OIU_PROFILE)
+  print_profile(prof, cycles_per_us);
+#else
+  (void)prof, (void)cycles_per_us;
+#endif
   print_percentiles(us, n);
   free(us);
   return 0;
@@ -337,10 +388,14 @@ static int format_latency(int n) {
 }
 
 /*
- * Output latency: the time from a device printf to its line being readable
- * from stdout's file. A host thread reads the file as it grows and acks each
- * "mark" line through pinned memory; the device times printf -> ack with its
- * own clock (so the figure includes one host-to-device store, a few us).
+ * Output latency: the time from a device printf call to its line being
+ * readable from stdout's file. A host thread reads the file as it grows and
+ * acks each "mark" line through pinned memory. Team 0 prints; team 1 (other
+ * SMs on a GPU, another thread on the host) watches the ack and times call
+ * -> ack on the device clock, so the figure leaves out the way back to the
+ * printing thread (its CQE) but includes the ack's host-to-device store (a
+ * microsecond or so). The printing thread waits for each ack before the next
+ * line; how long its printf took to return is reported as well.
  */
 struct watch {
   int fd, n;
@@ -356,10 +411,21 @@ static void *watch_file(void *arg) {
     if (got <= 0)
       sched_yield(); /* host target: the printing thread may need this CPU */
     for (ssize_t i = 0; i < got; i++)
-      if (buf[i] == '\n') /* partner: the device's acquire load of *ack */
+      if (buf[i] == '\n') /* partner: the device's acquire loads of *ack */
         __scoped_atomic_store_n(w->ack, ++seen, __ATOMIC_RELEASE, __MEMORY_SCOPE_SYSTEM);
   }
   return NULL;
+}
+
+static unsigned acked(const unsigned *ack) {
+  return __scoped_atomic_load_n(ack, __ATOMIC_ACQUIRE, __MEMORY_SCOPE_SYSTEM);
+}
+
+/* A spinning device thread of the host target is a CPU thread: leave the CPU to the others. */
+static void spin_pause(void) {
+#if !defined(__NVPTX__) && !defined(__AMDGPU__)
+  sched_yield();
+#endif
 }
 
 static int output_latency(int n) {
@@ -370,23 +436,46 @@ static int output_latency(int n) {
   }
   lseek(w.fd, lseek(1, 0, SEEK_CUR), SEEK_SET); /* only what this run prints */
   *w.ack = 0;
-  double *us = malloc(sizeof(double) * n);
+  double *us = malloc(sizeof(double) * n), *returned = malloc(sizeof(double) * n);
+  long long *called_ns = malloc(sizeof(long long) * n); /* team 0 -> team 1 */
+  for (int i = 0; i < n; i++)
+    called_ns[i] = -1;
   pthread_t th;
   pthread_create(&th, NULL, watch_file, &w);
   unsigned *ack = w.ack;
-#pragma omp target map(from : us[0 : n]) is_device_ptr(ack)
-  for (int i = 0; i < n; i++) {
-    double t0 = omp_get_wtime();
-    printf("mark %d\n", i);
-    while (__scoped_atomic_load_n(ack, __ATOMIC_ACQUIRE, __MEMORY_SCOPE_SYSTEM) <= (unsigned)i)
-      ;
-    us[i] = (omp_get_wtime() - t0) * 1e6;
+#pragma omp target teams num_teams(2) map(from : us[0 : n], returned[0 : n]) \
+    map(to : called_ns[0 : n]) is_device_ptr(ack)
+  if (omp_get_team_num() == 0) {
+    for (int i = 0; i < n; i++) {
+      double t0 = omp_get_wtime();
+      /* Partner: team 1's acquire load; it sees this once the ack came. */
+      __scoped_atomic_store_n(&called_ns[i], (long long)(t0 * 1e9), __ATOMIC_RELEASE,
+                              __MEMORY_SCOPE_SYSTEM);
+      printf("mark %d\n", i);
+      returned[i] = (omp_get_wtime() - t0) * 1e6;
+      while (acked(ack) <= (unsigned)i)
+        spin_pause();
+    }
+  } else if (omp_get_team_num() == 1) {
+    for (int i = 0; i < n; i++) {
+      while (acked(ack) <= (unsigned)i)
+        spin_pause();
+      long long t1 = (long long)(omp_get_wtime() * 1e9), t0;
+      while ((t0 = __scoped_atomic_load_n(&called_ns[i], __ATOMIC_ACQUIRE, __MEMORY_SCOPE_SYSTEM)) < 0)
+        spin_pause();
+      us[i] = (t1 - t0) * 1e-3;
+    }
   }
   pthread_join(th, NULL);
   close(w.fd);
   llvm_omp_target_free_host(ack, 0);
-  print_percentiles(us, n);
+  qsort(returned, n, sizeof *returned, cmp_double);
+  fprintf(stderr, "printf_returned_median_us=%.2f p99_us=%.2f\n", returned[n / 2],
+          returned[(int)(n * 0.99)]);
+  print_percentiles(us, n); /* last: bench/run.sh reads the last line */
   free(us);
+  free(returned);
+  free(called_ns);
   return 0;
 }
 

@@ -163,7 +163,7 @@ timing "printf round trip (no io_uring)" latency latency "$lat_calls" LIBOMPTARG
   LIBOMPTARGET_IO_URING_BUFFER=none
 timing "formatter alone (snprintf of the line)" latency fmtlat "$lat_calls"
 
-echo "== output latency: printf until the line is readable from the file"
+echo "== output latency: from the printf call until the line is readable from the file (a second team times it)"
 timing "in file (unbuffered)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_BUFFER=none
 timing "in file (unbuffered, no io_uring)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=0 \
   LIBOMPTARGET_IO_URING_BUFFER=none

@@ -13,6 +13,10 @@ __attribute__((visibility("default"))) struct oiu_channel __oiu_channel;
 #pragma omp end declare target
 
 OIU_DEVICE_BEGIN
+#if defined(OIU_PROFILE) && defined(__NVPTX__)
+__attribute__((visibility("default"))) uint64_t __oiu_prof[OIU_PROF_WORDS];
+#endif
+
 const struct oiu_channel *oiu_channel(void) {
   /* Written by the host before the first kernel of this device runs, the
    * magic last, in a copy of its own; afterwards only regular_fd_mask

@@ -116,7 +116,9 @@ static int fd_vprintf(int fd, const char *fmt, va_list ap) {
     return n < 0 ? std_failed(fd, -OIU_EOVERFLOW) : n;
   }
   struct message m;
+  oiu_prof(OIU_PROF_CALLER);
   message_begin(&m, ch, fd);
+  oiu_prof(OIU_PROF_SLOT);
   /* First pass: fill the slot and count the rest, writing nothing. */
   va_list aq;
   va_copy(aq, ap);
@@ -134,6 +136,7 @@ static int fd_vprintf(int fd, const char *fmt, va_list ap) {
   /* The slot goes back here, so the group is free as soon as the lanes with
    * short text are done. */
   int r = message_end(&m);
+  oiu_prof(OIU_PROF_RETURN);
   if (long_text) {
     /* Produced again in a group of the long callers alone and written in
      * slot-sized pieces: no lane with short text waits for them. */

@@ -276,6 +276,22 @@ static inline void oiu_pause(uint32_t round) {
 }
 #endif
 
+/* The latency profile (omp_iouring/profile.h): NVIDIA builds with OIU_PROFILE only. */
+#if defined(OIU_PROFILE) && defined(__NVPTX__)
+#include "omp_iouring/profile.h"
+extern uint64_t __oiu_prof[OIU_PROF_WORDS];
+static inline void oiu_prof(enum oiu_prof_point point) {
+  uint64_t now = __nvvm_read_ptx_sreg_clock64();
+  if (point == OIU_PROF_CALLER)
+    __oiu_prof[OIU_PROF_POINTS + 1]++;
+  if (__oiu_prof[OIU_PROF_POINTS]) /* not before the first call */
+    __oiu_prof[point] += now - __oiu_prof[OIU_PROF_POINTS];
+  __oiu_prof[OIU_PROF_POINTS] = now;
+}
+#else
+#define oiu_prof(point) ((void)0)
+#endif
+
 /*
  * Doorbell after publishing SQEs. A GPU cannot make a system call: the host
  * progress thread watches the SQ tail instead. Host-target device code is a
