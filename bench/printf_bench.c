@@ -39,11 +39,6 @@
 #define LINE "thread %d line %d value %f\n"
 #define SIZED_LINE "%8d %6d %12.4f%*s\n" /* 29 bytes + the padding */
 #define SIZED_FIXED 29
-#if defined(OIU_PROFILE)
-#define OIU_PROF_WORDS_OR_1 OIU_PROF_WORDS
-#else
-#define OIU_PROF_WORDS_OR_1 1
-#endif
 
 /* libomptarget's pinned host memory, reachable by the device at the same address. */
 void *llvm_omp_target_alloc_host(size_t size, int device);
@@ -312,9 +307,41 @@ static void print_percentiles(double *us, int n) {
 #pragma omp begin declare target device_type(nohost)
 extern unsigned long __oiu_prof[OIU_PROF_WORDS];
 #pragma omp end declare target
+#define PROF_WORDS OIU_PROF_WORDS
+#else
+#define PROF_WORDS 1
+#endif
+
+/*
+ * The profile's start and end, in the target region. Functions, so that the
+ * region's body (and so its kernel arguments) is the same in the host and
+ * the device compilation; only these bodies differ.
+ */
+#pragma omp begin declare target
+static unsigned long profile_start(void) {
+#if defined(OIU_PROFILE) && defined(__NVPTX__)
+  for (int p = 0; p < OIU_PROF_WORDS; p++)
+    __oiu_prof[p] = 0;
+  return __nvvm_read_ptx_sreg_clock64();
+#else
+  return 0;
+#endif
+}
+/* Copies the sums out; the SM clock rate over the run, in cycles per us. */
+static void profile_end(unsigned long c0, double w0, unsigned long *prof, double *cycles_per_us) {
+#if defined(OIU_PROFILE) && defined(__NVPTX__)
+  *cycles_per_us = (__nvvm_read_ptx_sreg_clock64() - c0) / ((omp_get_wtime() - w0) * 1e6);
+  for (int p = 0; p < OIU_PROF_WORDS; p++)
+    prof[p] = __oiu_prof[p];
+#else
+  (void)c0, (void)w0, (void)prof, (void)cycles_per_us;
+#endif
+}
+#pragma omp end declare target
 
 /* Prints each point's mean over the calls, in us, at the SM clock the run measured. */
 static void print_profile(const unsigned long *prof, double cycles_per_us) {
+#if defined(OIU_PROFILE)
   static const char *names[] = OIU_PROF_NAMES;
   unsigned long calls = prof[OIU_PROF_POINTS + 1], sum = 0;
   if (calls < 2 || cycles_per_us <= 0) {
@@ -328,38 +355,28 @@ static void print_profile(const unsigned long *prof, double cycles_per_us) {
     sum += prof[p];
   }
   fprintf(stderr, " total=%.2f sm_mhz=%.0f\n", sum / (calls - 1) / cycles_per_us, cycles_per_us);
-}
+#else
+  (void)prof, (void)cycles_per_us;
 #endif
+}
 
 static int latency(int n) {
   double *us = malloc(sizeof(double) * n);
-  unsigned long prof[OIU_PROF_WORDS_OR_1] = {0};
+  unsigned long prof[PROF_WORDS] = {0};
   double cycles_per_us = 0;
 #pragma omp target map(from : us[0 : n], prof, cycles_per_us)
   {
-#if defined(OIU_PROFILE) && defined(__NVPTX__)
-    for (int p = 0; p < OIU_PROF_WORDS; p++)
-      __oiu_prof[p] = 0;
-    unsigned long c0 = __nvvm_read_ptx_sreg_clock64();
+    unsigned long c0 = profile_start();
     double w0 = omp_get_wtime();
-#endif
     for (int i = 0; i < n; i++) {
       double t0 = omp_get_wtime();
       printf("latency %d\n", i);
       us[i] = (omp_get_wtime() - t0) * 1e6;
     }
-#if defined(OIU_PROFILE) && defined(__NVPTX__)
-    cycles_per_us = (__nvvm_read_ptx_sreg_clock64() - c0) / ((omp_get_wtime() - w0) * 1e6);
-    for (int p = 0; p < OIU_PROF_WORDS; p++)
-      prof[p] = __oiu_prof[p];
-#endif
+    profile_end(c0, w0, prof, &cycles_per_us);
   }
   fflush(stdout);
-#if defined(OIU_PROFILE)
   print_profile(prof, cycles_per_us);
-#else
-  (void)prof, (void)cycles_per_us;
-#endif
   print_percentiles(us, n);
   free(us);
   return 0;
