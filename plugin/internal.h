@@ -16,6 +16,7 @@ struct oiu_config {
   unsigned slots;         /* LIBOMPTARGET_IO_URING_SLOTS */
   unsigned slot_size;     /* LIBOMPTARGET_IO_URING_SLOT_SIZE */
   unsigned sqpoll_idle_ms;/* LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS */
+  unsigned sq_cpu;        /* LIBOMPTARGET_IO_URING_SQ_CPU: the CPU of the SQPOLL thread and its io-wq workers (~0u: any) */
   unsigned spin_us;       /* LIBOMPTARGET_IO_URING_SPIN_US: the host thread polls GPU rings without sleeping this long after a request it performed */
   unsigned poll_max_us;   /* LIBOMPTARGET_IO_URING_POLL_MAX_US: longest idle sleep of the host thread */
   int info;               /* LIBOMPTARGET_INFO != 0 */

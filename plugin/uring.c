@@ -3,7 +3,10 @@
  * io_uring on memory we own: IORING_SETUP_NO_MMAP puts the rings and SQEs in
  * the device's shared region, so device code, host and kernel see one ring.
  */
+#define _GNU_SOURCE 1 /* cpu_set_t */
 #include <errno.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +58,10 @@ int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_of
     if (mode == OIU_MODE_SQPOLL) {
       p.flags |= IORING_SETUP_SQPOLL;
       p.sq_thread_idle = oiu_cfg.sqpoll_idle_ms;
+      if (oiu_cfg.sq_cpu != ~0u) {
+        p.flags |= IORING_SETUP_SQ_AFF;
+        p.sq_thread_cpu = oiu_cfg.sq_cpu;
+      }
     }
     p.cq_entries = ch->cq_entries;
     oiu_set_user_addr(&p.sq_off, &p.cq_off, base + sqes_off, base + rings_off);
@@ -73,6 +80,15 @@ int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_of
   if (!(p.features & IORING_FEAT_NODROP)) {
     close(fd);
     return -ENOTSUP;
+  }
+  if (mode == OIU_MODE_SQPOLL && oiu_cfg.sq_cpu != ~0u) {
+    /* The io-wq workers that take the SQ thread's regular-file writes on
+     * its CPU: woken there, a punted write does not wait for another CPU. */
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(oiu_cfg.sq_cpu, &cpus);
+    if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_IOWQ_AFF, &cpus, sizeof cpus) < 0)
+      oiu_warn("io-wq workers not bound to CPU %u: %s", oiu_cfg.sq_cpu, strerror(errno));
   }
   if (!(p.flags & IORING_SETUP_NO_SQARRAY)) {
     uint32_t *array = (uint32_t *)(base + rings_off + p.sq_off.array);
