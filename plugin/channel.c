@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Lays out one device's shared region (see include/omp_iouring/channel.h) and brings its ring up. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,8 +99,9 @@ int oiu_channel_create(struct oiu_device *dev) {
   ch->stream_mode[1] = OIU_UNBUFFERED;
   dev->ch = ch;
 
+  dev->sq_cpu = -1;
   int mode = c->mode ? c->mode : dev->backend == OIU_MEM_HOST ? OIU_MODE_ENTER : OIU_MODE_SQPOLL;
-  err = c->use_uring ? oiu_uring_setup(ch, rings_off, sqes_off, mode, &dev->overflow_off)
+  err = c->use_uring ? oiu_uring_setup(dev, rings_off, sqes_off, mode)
                      : -ENOTSUP;
   if (err) {
     if (c->use_uring)
@@ -108,10 +110,13 @@ int oiu_channel_create(struct oiu_device *dev) {
                dev->num, dev->type, strerror(-err), why_unavailable(err));
     oiu_emulated_setup(ch, rings_off, sqes_off);
   }
-  oiu_info("device %d (%s): channel ready: mode %s, %u SQ / %u CQ entries, %u slots x %u B, "
+  char pinned[48] = "";
+  if (dev->sq_cpu >= 0)
+    snprintf(pinned, sizeof pinned, " (SQ thread and io-wq on CPU %d)", dev->sq_cpu);
+  oiu_info("device %d (%s): channel ready: mode %s%s, %u SQ / %u CQ entries, %u slots x %u B, "
            "stdout %s (%u KiB ring), %u bulk chunks x %u KiB, %zu KiB shared, "
            "%zu KiB device-local",
-           dev->num, dev->type, mode_name((int)ch->mode), ch->sq_entries, ch->cq_entries,
+           dev->num, dev->type, mode_name((int)ch->mode), pinned, ch->sq_entries, ch->cq_entries,
            ch->nslots, ch->slot_size, buffering_name(ch->stream_mode[0]), ch->ring_size / 1024,
            ch->nchunks, ch->chunk_size / 1024, dev->region.size / 1024,
            dev->region.local_size / 1024);

@@ -28,7 +28,8 @@ static int env_uint(const char *name, unsigned *v, unsigned lo, unsigned hi) {
 
 int oiu_config_load(struct oiu_config *c) {
   *c = (struct oiu_config){.entries = 0, .slots = 4096, .slot_size = 1024,
-                           .sqpoll_idle_ms = 10, .sq_cpu = ~0u, .spin_us = 50, .poll_max_us = 1000, .buffer = -1,
+                           .sqpoll_idle_ms = 10, .sq_cpu = OIU_SQ_CPU_AUTO, .spin_us = 50,
+                           .poll_max_us = 1000, .buffer = -1,
                            .buffer_size = 8u << 20, .flush_us = 1000, .chunks = 8,
                            .chunk_size = 4u << 20, .file_buffer = 64u << 10,
                            .copy_engine = 0};
@@ -69,7 +70,16 @@ int oiu_config_load(struct oiu_config *c) {
   err |= env_uint("LIBOMPTARGET_IO_URING_SLOTS", &c->slots, 64, 65536);
   err |= env_uint("LIBOMPTARGET_IO_URING_SLOT_SIZE", &c->slot_size, 64, 1u << 26);
   err |= env_uint("LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS", &c->sqpoll_idle_ms, 1, 3600000);
-  err |= env_uint("LIBOMPTARGET_IO_URING_SQ_CPU", &c->sq_cpu, 0, 65535);
+  s = getenv("LIBOMPTARGET_IO_URING_SQ_CPU");
+  if (s && *s && strcmp(s, "auto")) {
+    unsigned cpu = 0;
+    if (!strcmp(s, "any"))
+      c->sq_cpu = OIU_SQ_CPU_ANY;
+    else if (env_uint("LIBOMPTARGET_IO_URING_SQ_CPU", &cpu, 0, 65535) == 0)
+      c->sq_cpu = (int)cpu;
+    else
+      err = -EINVAL; /* env_uint said why; auto stays */
+  }
   err |= env_uint("LIBOMPTARGET_IO_URING_SPIN_US", &c->spin_us, 0, 1000000);
   err |= env_uint("LIBOMPTARGET_IO_URING_POLL_MAX_US", &c->poll_max_us, 1, 1000000);
   err |= env_uint("LIBOMPTARGET_IO_URING_CHUNKS", &c->chunks, 1, 4096);

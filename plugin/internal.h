@@ -9,6 +9,9 @@
 
 #include "omp_iouring/channel.h"
 
+/* LIBOMPTARGET_IO_URING_SQ_CPU besides a CPU number (uring.c, sq_cpu). */
+enum { OIU_SQ_CPU_ANY = -1, OIU_SQ_CPU_AUTO = -2 };
+
 struct oiu_config {
   int use_uring;          /* LIBOMPTARGET_IO_URING */
   int mode;               /* LIBOMPTARGET_IO_URING_MODE: enum oiu_mode, 0 = per-target default */
@@ -16,7 +19,7 @@ struct oiu_config {
   unsigned slots;         /* LIBOMPTARGET_IO_URING_SLOTS */
   unsigned slot_size;     /* LIBOMPTARGET_IO_URING_SLOT_SIZE */
   unsigned sqpoll_idle_ms;/* LIBOMPTARGET_IO_URING_SQPOLL_IDLE_MS */
-  unsigned sq_cpu;        /* LIBOMPTARGET_IO_URING_SQ_CPU: the CPU of the SQPOLL thread and its io-wq workers (~0u: any) */
+  int sq_cpu;             /* LIBOMPTARGET_IO_URING_SQ_CPU: the CPU of the SQPOLL thread and its io-wq workers (OIU_SQ_CPU_*, or a CPU) */
   unsigned spin_us;       /* LIBOMPTARGET_IO_URING_SPIN_US: the host thread polls GPU rings without sleeping this long after a request it performed */
   unsigned poll_max_us;   /* LIBOMPTARGET_IO_URING_POLL_MAX_US: longest idle sleep of the host thread */
   int info;               /* LIBOMPTARGET_INFO != 0 */
@@ -106,6 +109,7 @@ struct oiu_device {
   struct oiu_host_stream streams[OIU_NSTREAMS];
   int drain;              /* write every buffered byte now (end of a target region) */
   uint64_t overflow_off;  /* the kernel's CQ-overflow counter in the region, 0: emulated */
+  int sq_cpu;             /* the CPU of the SQPOLL thread and its io-wq workers, -1: any */
   struct oiu_emulator *emulator; /* emulated mode: parked reads, made on first use */
   int regions;            /* target regions of this device running now (tool.c) */
   uint64_t quiet_since;   /* stall.c: when the host thread last saw a request, ns */
@@ -131,9 +135,9 @@ void oiu_ringwatch_stop(struct oiu_ringwatch *w, const struct oiu_device *dev);
 int oiu_channel_create(struct oiu_device *dev);
 void oiu_channel_destroy(struct oiu_device *dev);
 
-/* io_uring on user memory (IORING_SETUP_NO_MMAP); fills the ring offsets of ch. */
-int oiu_uring_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off, int mode,
-                    uint64_t *overflow_off);
+/* io_uring on user memory (IORING_SETUP_NO_MMAP); fills the ring offsets of dev->ch,
+ * dev->overflow_off and dev->sq_cpu. */
+int oiu_uring_setup(struct oiu_device *dev, uint64_t rings_off, uint64_t sqes_off, int mode);
 /* Emulated rings: same layout, no kernel ring. */
 void oiu_emulated_setup(struct oiu_channel *ch, uint64_t rings_off, uint64_t sqes_off);
 /* Executes published SQEs with plain system calls; returns how many. A read
