@@ -210,7 +210,7 @@ rings)
   # for every completion cell (slots + bulk chunks + 32 FILE buffers), so no
   # producer ever waits for room; LIBOMPTARGET_IO_URING_ENTRIES overrides it.
   ready() { env LIBOMPTARGET_INFO=1 "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
-    sed -n 's/.*: channel ready: mode [a-z]*, \([0-9]*\) SQ \/ \([0-9]*\) CQ entries, \([0-9]*\) slots x [0-9]* B, .* \([0-9]*\) bulk chunks x .*/\1 \2 \3 \4/p' "$tmp/err"; }
+    sed -n 's/.*: channel ready: mode [^,]*, \([0-9]*\) SQ \/ \([0-9]*\) CQ entries, \([0-9]*\) slots x [0-9]* B, .* \([0-9]*\) bulk chunks x .*/\1 \2 \3 \4/p' "$tmp/err"; }
   sizes() { # SQ CQ SLOTS CHUNKS: SQ the smallest power of two >= every cell (at most 32768), CQ >= both
     local cells=$(($3 + $4 + 32)) want=64
     while [ $want -lt $cells ] && [ $want -lt 32768 ]; do want=$((want * 2)); done
