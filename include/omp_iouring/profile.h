@@ -4,7 +4,8 @@
  * build-time profile (-DOIU_PROFILE=1; printf_bench_profile latency N). At
  * each point the device library adds the SM cycles since the previous point
  * to that point's sum in __oiu_prof. One thread only: the sums are plain
- * memory, and a point costs a clock read and two cached memory accesses.
+ * memory, and a point costs a clock read and a few cached memory accesses
+ * (about 0.3 us on an H100).
  */
 #ifndef OMP_IOURING_PROFILE_H
 #define OMP_IOURING_PROFILE_H
