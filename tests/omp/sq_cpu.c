@@ -15,10 +15,8 @@
  *     and a warning on stderr that says so.
  * Prints what it found on the real stderr; exit 1 on a failed check.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,31 +28,43 @@
 
 static FILE *report; /* the real stderr */
 
-/* The CPUs in a "Cpus_allowed_list:" value ("0-3,8"), into set. */
-static void parse_list(const char *s, cpu_set_t *set) {
-  CPU_ZERO(set);
-  while (*s && *s != '\n') {
+/*
+ * CPU sets as the kernel prints them in "Cpus_allowed_list:" ("0-3,8"),
+ * compared as printed. Not cpu_set_t: its macros are not declared when this
+ * file is compiled for AMDGPU.
+ */
+struct cpus {
+  char list[4096];
+  long count, last;
+};
+
+static void parse_list(struct cpus *c) {
+  c->count = 0;
+  c->last = -1;
+  for (const char *s = c->list; *s >= '0' && *s <= '9';) {
     char *end;
     long lo = strtol(s, &end, 10), hi = lo;
     if (*end == '-')
       hi = strtol(end + 1, &end, 10);
-    for (long c = lo; c <= hi && c < CPU_SETSIZE; c++)
-      CPU_SET(c, set);
+    c->count += hi - lo + 1;
+    c->last = hi;
     s = *end == ',' ? end + 1 : end;
-    if (end == s && *s != ',')
-      break;
   }
 }
 
-/* The CPUs thread tid may run on, from /proc (0: read). */
-static int allowed(const char *tid, cpu_set_t *set) {
-  char path[300], line[4096];
+/* The CPUs a thread may run on ("self" for this one), from /proc; 0: read. */
+static int allowed(const char *tid, struct cpus *c) {
+  char path[300], line[4200];
   snprintf(path, sizeof path, "/proc/self/task/%s/status", tid);
+  if (!strcmp(tid, "self"))
+    snprintf(path, sizeof path, "/proc/thread-self/status");
   FILE *f = fopen(path, "r");
   int rc = -1;
   while (f && fgets(line, sizeof line, f))
     if (!strncmp(line, "Cpus_allowed_list:", 18)) {
-      parse_list(line + 18 + strspn(line + 18, " \t"), set);
+      const char *v = line + 18 + strspn(line + 18, " \t");
+      snprintf(c->list, sizeof c->list, "%.*s", (int)strcspn(v, "\n"), v);
+      parse_list(c);
       rc = 0;
     }
   if (f)
@@ -96,21 +106,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *want = argv[1];
-  cpu_set_t mine, expect;
-  if (sched_getaffinity(0, sizeof mine, &mine))
+  static struct cpus mine, expect, set;
+  if (allowed("self", &mine) || mine.count == 0)
     return 2;
   expect = mine;
-  if (!strcmp(want, "auto")) {
-    CPU_ZERO(&expect);
-    for (int c = CPU_SETSIZE - 1; c >= 0; c--)
-      if (CPU_ISSET(c, &mine)) {
-        CPU_SET(c, &expect);
-        break;
-      }
-  } else if (strcmp(want, "any") && strcmp(want, "outside")) {
-    CPU_ZERO(&expect);
-    CPU_SET(atoi(want), &expect);
-  }
+  if (!strcmp(want, "auto") && mine.count > 1) /* one CPU: not pinned, which is the same */
+    snprintf(expect.list, sizeof expect.list, "%ld", mine.last);
+  else if (strcmp(want, "any") && strcmp(want, "outside") && strcmp(want, "auto"))
+    snprintf(expect.list, sizeof expect.list, "%d", atoi(want));
 
   /* stdout into a tmpfs file, stderr into another, before the device starts. */
   char out_path[256], err_path[256];
@@ -142,15 +145,14 @@ int main(int argc, char **argv) {
       comm[0] = 0;
     fclose(f);
     int is_sqp = !strncmp(comm, "iou-sqp", 7), is_wrk = !strncmp(comm, "iou-wrk", 7);
-    cpu_set_t set;
     if (!is_sqp && !is_wrk)
       continue;
     sqp += is_sqp;
     wrk += is_wrk;
-    int same = allowed(e->d_name, &set) == 0 && CPU_EQUAL(&set, &expect);
+    int same = allowed(e->d_name, &set) == 0 && !strcmp(set.list, expect.list);
     comm[strcspn(comm, "\n")] = 0;
-    fprintf(report, "sq_cpu %s: %s may run on %d CPU(s)%s\n", want, comm, CPU_COUNT(&set),
-            same ? ", as wanted" : ", NOT as wanted");
+    fprintf(report, "sq_cpu %s: %s may run on CPUs %s (wanted %s)%s\n", want, comm, set.list,
+            expect.list, same ? "" : ": NOT as wanted");
     ok &= same;
   }
   if (d)
