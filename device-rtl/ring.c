@@ -47,6 +47,14 @@ static void publish_tail(const struct oiu_channel *ch, struct oiu_dstate *d, uin
   oiu_doorbell(ch);
 }
 
+/* The first SQ entry from t on that is not filled yet (ready: the sq_ready_off words). */
+static uint32_t filled_from(const struct oiu_channel *ch, const uint32_t *ready, uint32_t t) {
+  /* Pairs with the producers' release of ready[]: their SQEs are complete. */
+  while (oiu_load_acquire(&ready[t & ch->sq_mask], 1) == t + 1)
+    t++;
+  return t;
+}
+
 /*
  * Under sq_lock, from sq_published = start: advances the SQ tail over every
  * filled entry. One system-scope barrier for the lot (0.7 us each on an
@@ -54,11 +62,7 @@ static void publish_tail(const struct oiu_channel *ch, struct oiu_dstate *d, uin
  * plain stores ordered by it.
  */
 static void sq_publish_locked(const struct oiu_channel *ch, struct oiu_dstate *d, uint32_t start) {
-  uint32_t *ready = OIU_LOCAL(ch, ch->sq_ready_off, uint32_t);
-  uint32_t t = start;
-  /* Pairs with the producers' release of ready[]: their SQEs are complete. */
-  while (oiu_load_acquire(&ready[t & ch->sq_mask], 1) == t + 1)
-    t++;
+  uint32_t t = filled_from(ch, OIU_LOCAL(ch, ch->sq_ready_off, uint32_t), start);
   if (t == start) {
     oiu_store_relaxed(&d->sq_lock, 0); /* nothing written under the lock: no barrier */
     return;
@@ -319,11 +323,7 @@ uint32_t oiu_submit(const struct oiu_channel *ch, uint32_t cell, struct oiu_sqe 
      * stay 2^32 requests stale, where a waiter would take it for filled.
      * Only lock holders act on it, and we hold the lock until the fence. */
     oiu_store_relaxed(&ready[idx & ch->sq_mask], idx + 1);
-    uint32_t t = idx + 1;
-    /* Pairs with the producers' release of ready[]: their SQEs are complete. */
-    while (oiu_load_acquire(&ready[t & ch->sq_mask], 1) == t + 1)
-      t++;
-    publish_tail(ch, d, t);
+    publish_tail(ch, d, filled_from(ch, ready, idx + 1));
     oiu_prof(OIU_PROF_SUBMIT);
     return expect;
   }

@@ -75,9 +75,11 @@ static int allowed(const char *tid, struct cpus *c) {
 /* A file on tmpfs to put stdout in: /dev/shm when it is tmpfs, else TMPDIR or /tmp. */
 static int tmpfs_file(char *path, size_t n, int *on_tmpfs) {
   struct statfs fs;
-  const char *dir = statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC ? "/dev/shm"
-                    : getenv("TMPDIR")                                     ? getenv("TMPDIR")
-                                                                           : "/tmp";
+  const char *dir = getenv("TMPDIR");
+  if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+    dir = "/dev/shm";
+  else if (!dir)
+    dir = "/tmp";
   snprintf(path, n, "%s/sq_cpu.XXXXXX", dir);
   int fd = mkstemp(path);
   *on_tmpfs = fd >= 0 && fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
