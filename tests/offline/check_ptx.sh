@@ -7,7 +7,10 @@
 #  - oiu_slot_release orders the give-back: the store of the free-slot queue
 #    cell's state, which hands the slot to the next taker, comes right after
 #    a release fence, and no lane counter is counted down (a group is one
-#    lane on NVIDIA; clang 22 would drop an atomicrmw's own ordering).
+#    lane on NVIDIA; clang 22 would drop an atomicrmw's own ordering);
+#  - oiu_submit publishes the SQ tail (a plain store) and drops the publish
+#    lock (a store of 0) right after a release fence: that one fence is all
+#    that orders the SQEs before the tail the kernel reads (publish_tail).
 set -euo pipefail
 clang=$1 arch=$2 cuda=$3 src=$4
 ptx=$(mktemp "${TMPDIR:-/tmp}/check_ptx.XXXXXX")
@@ -38,5 +41,11 @@ if ! [[ "$release" =~ fence\.(release|acq_rel|sc)\.[a-z]+\ st\. ]] ||
   echo "check_ptx: oiu_slot_release is '$release': no store right after a release fence, or a lane counter is counted down: FAILED"
   fail=1
 fi
-[ "$fail" = 0 ] && echo "check_ptx: $arch: slots and SQ entries claimed per lane; release fence before the give-back: ok"
+submit=$(body oiu_submit | grep -Eo 'fence\.[a-z_.]+|atom\.[a-z0-9_.]+|st\.[a-z0-9_.]+[[:space:]]+\[[^]]*\], [^;]+' |
+  tr -s ' \t' ' ' | tr '\n' '|')
+if ! [[ "$submit" =~ fence\.release\.sys\|st\.relaxed\.sys\.b32\ \[[^]]+\],\ %r[0-9]+\|st\.relaxed\.sys\.b32\ \[[^]]+\],\ 0\| ]]; then
+  echo "check_ptx: oiu_submit has no release fence right before an SQ tail store and the unlock: FAILED"
+  fail=1
+fi
+[ "$fail" = 0 ] && echo "check_ptx: $arch: slots and SQ entries claimed per lane; release fence before the give-back and before the SQ tail: ok"
 exit "$fail"
