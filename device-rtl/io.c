@@ -215,18 +215,21 @@ struct engine {
 /*
  * Staging copies of a piece. GPU memory goes through the GPU's copy engine,
  * driven by the host thread (a host call per piece): one device thread's
- * loads wait ~1 us each and cannot keep PCIe busy. Memory the driver does not
- * know as GPU memory (a stack array, host memory) is copied by this thread,
- * and so is everything after the host declined once.
+ * loads wait ~1 us each and cannot keep PCIe busy. This thread copies a
+ * piece the host put off (-EAGAIN: a free of device memory is under way,
+ * plugin/mem_cuda.c), and memory the driver does not know as GPU memory (a
+ * stack array, host memory): after any other refusal, every later piece.
  */
 static void stage_copy(struct engine *g, uint32_t op, char *stage, char *buf, uint64_t n) {
   /* Small pieces: a host round trip (tens of us) costs more than copying. */
   if (g->by_host && n >= OIU_COPY_ENGINE_MIN) {
     struct oiu_hostcall_args a = {.fd = -1, .arg = (int64_t)n, .addr = (uint64_t)(uintptr_t)buf,
                                   .addr2 = (uint64_t)(stage - OIU_SHARED(g->ch, 0, char))};
-    if (oiu_hostcall(g->ch, op, &a, NULL) == 0)
+    int64_t r = oiu_hostcall(g->ch, op, &a, NULL);
+    if (r == 0)
       return;
-    g->by_host = false;
+    if (r != -OIU_EAGAIN)
+      g->by_host = false;
   }
   if (op == OIU_HOSTCALL_COPY_IN)
     oiu_copy_to_stage(stage, buf, n);

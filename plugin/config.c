@@ -32,7 +32,7 @@ int oiu_config_load(struct oiu_config *c) {
                            .poll_max_us = 1000, .buffer = -1,
                            .buffer_size = 8u << 20, .flush_us = 1000, .chunks = 8,
                            .chunk_size = 4u << 20, .file_buffer = 64u << 10,
-                           .copy_engine = 0};
+                           .copy_engine = 1};
   const char *s = getenv("LIBOMPTARGET_INFO");
   c->info = s && strtol(s, NULL, 0) != 0;
   s = getenv("LIBOMPTARGET_IO_URING");

@@ -75,8 +75,16 @@ void oiu_mem_free(struct oiu_region *r);
 /* Whether the backend can copy between GPU memory and the region (oiu_mem_copy). */
 int oiu_mem_can_copy(const struct oiu_region *r);
 /* n bytes between GPU memory at gpu and the region's bytes at host, by the GPU's
- * copy engine (to_region: gpu -> host). 0, or -errno; -EINVAL: gpu is not GPU memory. */
+ * copy engine (to_region: gpu -> host). 0, or -errno; -EINVAL: gpu is not GPU
+ * memory; -EAGAIN: not now (a free is under way), the caller copies this one. */
 int oiu_mem_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n);
+/* The copy engine and frees (mem_cuda.c): tool.c brackets every libomptarget
+ * free with oiu_free_begin/end, and enables the copy engine once those
+ * callbacks are registered. */
+void oiu_copy_guard_enable(void);
+int oiu_copy_guard_enabled(void);
+void oiu_free_begin(void);
+void oiu_free_end(void);
 /* A snapshot of the device-local block into out (local_size bytes), while
  * kernels may run; waits at most timeout_ms. 0, -ETIMEDOUT or -ENOSYS. */
 int oiu_mem_read_local(struct oiu_region *r, void *out, unsigned timeout_ms);

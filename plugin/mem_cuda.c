@@ -7,6 +7,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -161,6 +162,60 @@ out:
 }
 
 /*
+ * Copies and frees. cuMemFree waits until every kernel has ended, and while
+ * it waits the driver holds a lock that every cuMemcpyAsync of the process
+ * waits for, in any context (H100, driver 580: a copy asked for 80 ms into
+ * another thread's cuMemFree returned when the kernel ended, 3 s later;
+ * cuMemAlloc, cuCtxSynchronize and cuMemHostRegister held up nothing). A
+ * kernel waiting for one of our copies would then never end. libomptarget
+ * frees device memory only between the OMPT data-delete callbacks (tool.c):
+ * from a free's begin to its end no copy of ours starts (the device thread
+ * copies that piece itself), and the begin waits for the copy that may be
+ * in a driver call, which needs nothing from the free. CUDA frees outside
+ * libomptarget are not seen: the copy engine is on only with the callbacks.
+ */
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t idle;
+  int on;      /* the data-delete callbacks are registered */
+  int frees;   /* frees between their begin and end */
+  int copying; /* copies between their first driver call and their last */
+} guard = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+void oiu_copy_guard_enable(void) { __atomic_store_n(&guard.on, 1, __ATOMIC_RELEASE); }
+int oiu_copy_guard_enabled(void) { return __atomic_load_n(&guard.on, __ATOMIC_ACQUIRE); }
+
+void oiu_free_begin(void) {
+  pthread_mutex_lock(&guard.lock);
+  guard.frees++;
+  while (guard.copying)
+    pthread_cond_wait(&guard.idle, &guard.lock);
+  pthread_mutex_unlock(&guard.lock);
+}
+
+void oiu_free_end(void) {
+  pthread_mutex_lock(&guard.lock);
+  guard.frees--;
+  pthread_mutex_unlock(&guard.lock);
+}
+
+/* Whether a copy may start now; a started one must be ended with copy_end. */
+static int copy_begin(void) {
+  pthread_mutex_lock(&guard.lock);
+  int ok = guard.on && !guard.frees;
+  guard.copying += ok;
+  pthread_mutex_unlock(&guard.lock);
+  return ok;
+}
+
+static void copy_end(void) {
+  pthread_mutex_lock(&guard.lock);
+  if (--guard.copying == 0)
+    pthread_cond_broadcast(&guard.idle);
+  pthread_mutex_unlock(&guard.lock);
+}
+
+/*
  * Bulk staging copies for device code (OIU_HOSTCALL_COPY_*), by the host
  * thread: through the copy engine, on a non-blocking stream of our own so
  * that it runs beside the kernel that asked for it (the legacy default
@@ -172,8 +227,14 @@ out:
 int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n) {
   CUcontext popped;
   int err = 0;
-  if (!cu.lib || !r->gpu_ctx || cu.ctx_push(r->gpu_ctx))
+  if (!cu.lib || !r->gpu_ctx)
     return -ENOSYS;
+  if (!copy_begin())
+    return -EAGAIN; /* a free waits for the kernel: the device thread copies this piece */
+  if (cu.ctx_push(r->gpu_ctx)) {
+    copy_end();
+    return -ENOSYS;
+  }
   if (!r->gpu_stream && cu.stream_create((CUstream *)&r->gpu_stream, CU_STREAM_NON_BLOCKING)) {
     r->gpu_stream = NULL;
     err = -ENOSYS;
@@ -191,6 +252,7 @@ int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *h
     }
   }
   cu.ctx_pop(&popped);
+  copy_end();
   return err;
 }
 
@@ -199,11 +261,18 @@ int oiu_mem_cuda_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *h
  * (perhaps hung) runs: on our stream, polled, so a copy stuck behind that
  * kernel costs timeout_ms and not the host thread. A copy that timed out
  * still owns out and the stream: both are given up (the caller leaks out).
+ * Not while a free is under way: the copy call would wait for the kernel.
  */
 int oiu_mem_cuda_read_local(struct oiu_region *r, void *out, unsigned timeout_ms) {
   CUcontext popped;
-  if (!cu.lib || !r->gpu_ctx || !r->gpu_stream || cu.ctx_push(r->gpu_ctx))
+  if (!cu.lib || !r->gpu_ctx || !r->gpu_stream)
     return -ENOSYS;
+  if (!copy_begin())
+    return -EAGAIN;
+  if (cu.ctx_push(r->gpu_ctx)) {
+    copy_end();
+    return -ENOSYS;
+  }
   int err = cu.copy((uint64_t)(uintptr_t)out, r->local_addr, r->local_size, r->gpu_stream) ? -EIO : 0;
   for (unsigned ms = 0; !err; ms++) {
     CUresult q = cu.stream_query(r->gpu_stream);
@@ -219,6 +288,7 @@ int oiu_mem_cuda_read_local(struct oiu_region *r, void *out, unsigned timeout_ms
     nanosleep(&ts, NULL);
   }
   cu.ctx_pop(&popped);
+  copy_end();
   return err;
 }
 

@@ -54,9 +54,10 @@ void oiu_mem_free(struct oiu_region *r) {
   r->host = NULL;
 }
 
-/* gpu_ctx is cleared when the copy engine failed its first copy (mem_cuda.c). */
+/* gpu_ctx is cleared when the copy engine failed its first copy; without the
+ * guard against frees it could deadlock (mem_cuda.c). */
 int oiu_mem_can_copy(const struct oiu_region *r) {
-  return r->host && r->backend == OIU_MEM_CUDA && r->gpu_ctx;
+  return r->host && r->backend == OIU_MEM_CUDA && r->gpu_ctx && oiu_copy_guard_enabled();
 }
 
 int oiu_mem_copy(struct oiu_region *r, int to_region, uint64_t gpu, void *host, size_t n) {

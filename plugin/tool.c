@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Activation through OMPT. libomp asks every loaded library for
- * ompt_start_tool; ours registers two callbacks:
+ * ompt_start_tool; ours registers three callbacks:
  *   device_initialize: remember the device and its kind (sm_*, gfx*, host);
  *   target_emi begin:  before the first construct of a device runs, set up
  *                      its channel and publish it into the device global
  *                      __oiu_channel (doing this in device_initialize or
- *                      device_load deadlocks libomptarget).
+ *                      device_load deadlocks libomptarget);
+ *   target_data_op_emi: bracket every free of device memory, which the
+ *                      copy engine must keep clear of (mem_cuda.c).
  * Only one OMPT tool runs per process: a user tool named in
  * OMP_TOOL_LIBRARIES wins, and we say so instead of silently displacing it.
  */
@@ -184,6 +186,22 @@ static void on_target(ompt_target_t kind, ompt_scope_endpoint_t endpoint, int nu
   pthread_mutex_unlock(&lock);
 }
 
+/* libomptarget calls this around each data operation; frees matter (mem_cuda.c). */
+static void on_data_op(ompt_scope_endpoint_t endpoint, ompt_data_t *target_task_data,
+                       ompt_data_t *target_data, ompt_id_t *host_op_id,
+                       ompt_target_data_op_t optype, void *src_addr, int src_device_num,
+                       void *dest_addr, int dest_device_num, size_t bytes,
+                       const void *codeptr_ra) {
+  (void)target_task_data, (void)target_data, (void)host_op_id, (void)src_addr;
+  (void)src_device_num, (void)dest_addr, (void)dest_device_num, (void)bytes, (void)codeptr_ra;
+  if (optype != ompt_target_data_delete && optype != ompt_target_data_delete_async)
+    return;
+  if (endpoint == ompt_scope_begin)
+    oiu_free_begin();
+  else if (endpoint == ompt_scope_end)
+    oiu_free_end();
+}
+
 static int tool_initialize(ompt_function_lookup_t lookup, int initial_device_num,
                            ompt_data_t *tool_data) {
   (void)initial_device_num, (void)tool_data;
@@ -196,6 +214,12 @@ static int tool_initialize(ompt_function_lookup_t lookup, int initial_device_num
     oiu_warn("this OpenMP runtime lacks the OMPT device callbacks; device I/O is unavailable");
     return 0;
   }
+  /* Without it the copy engine could deadlock with a free: device threads copy. */
+  if (set(ompt_callback_target_data_op_emi, (ompt_callback_t)on_data_op) == ompt_set_always)
+    oiu_copy_guard_enable();
+  else if (oiu_cfg.copy_engine)
+    oiu_info("this OpenMP runtime lacks the OMPT data-op callback: bulk staging copies stay "
+             "with device threads");
   active = 1;
   return 1;
 }

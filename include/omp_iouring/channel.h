@@ -348,8 +348,10 @@ enum oiu_hostcall_op {
   OIU_HOSTCALL_SETFL = 2, /* res = fcntl(fd, F_SETFL, arg) (fdopen "a" adds O_APPEND) */
   /* Bulk staging copies by the GPU's copy engine (one device thread's loads
    * and stores cannot keep PCIe busy): arg bytes between GPU memory at addr
-   * and the region at offset addr2. res = 0, or -errno (-EINVAL: addr is not
-   * GPU memory the driver knows; the device thread then copies itself). */
+   * and the region at offset addr2. res = 0, or -errno: -EAGAIN, not now (a
+   * free of device memory is under way): the device thread copies this piece
+   * itself; -EINVAL, addr is not GPU memory the driver knows: the device
+   * thread copies the rest of the transfer itself. */
   OIU_HOSTCALL_COPY_IN = 3,  /* region <- GPU memory (fwrite, write, pwrite) */
   OIU_HOSTCALL_COPY_OUT = 4, /* GPU memory <- region (fread, read, pread) */
 };

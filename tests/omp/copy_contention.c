@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * copy_contention SIZE ROUNDS: device fwrite and fread of SIZE bytes of GPU
- * memory, ROUNDS times in one target region, while another host thread
- * allocates and frees SIZE bytes of device memory in a loop.
+ * memory, in ROUNDS target regions one after another, while another host
+ * thread allocates and frees SIZE bytes of device memory in a loop.
  *
  * Why: on NVIDIA the host thread moves bulk staging bytes with the GPU's
- * copy engine (LIBOMPTARGET_IO_URING_COPY_ENGINE, cuMemcpy*Async on its own
- * stream) while the kernel that asked for them waits. cuMemFree of a large
- * block synchronizes the device, that is waits for this kernel; if it also
- * held up our copies, kernel and copies would wait on each other forever.
- * A hang fails the test at its timeout. The bytes are checked on the device
- * and in the file.
+ * copy engine (cuMemcpyAsync on its own stream; LIBOMPTARGET_IO_URING_COPY_ENGINE)
+ * while the kernel that asked for them waits. cuMemFree of a large block
+ * waits for this kernel, and the driver holds up every copy meanwhile:
+ * without the guard in plugin/mem_cuda.c kernel and copy would wait on each
+ * other forever. A hang fails the test at its timeout. Each region starts
+ * while the other thread's free of the last one's end may be under way, so
+ * frees begin before, during and after copies. The bytes are checked on the
+ * device and in the file.
  */
 #include <omp.h>
 #include <pthread.h>
@@ -68,27 +70,27 @@ int main(int argc, char **argv) {
   }
   long wrong = 0, written = 0, read = 0, during = 0;
   double t0 = omp_get_wtime();
-#pragma omp target is_device_ptr(a, b) map(tofrom : wrong, written, read) firstprivate(n, rounds) \
+  for (int r = 0; r < rounds && wrong >= 0; r++) {
+#pragma omp target is_device_ptr(a, b) map(tofrom : wrong, written, read) firstprivate(n, r) \
     map(to : path)
-  {
-    for (int r = 0; r < rounds; r++) {
+    {
 #pragma omp parallel for
       for (uint64_t i = 0; i < n; i++)
         a[i] = (unsigned char)(i * 131 + r);
       FILE *f = fopen(path, "w+b");
       if (!f) {
         wrong = -1;
-        break;
-      }
-      written += (long)fwrite(a, 1, n, f);
-      rewind(f);
-      read += (long)fread(b, 1, n, f);
-      fclose(f);
-      long w = 0;
+      } else {
+        written += (long)fwrite(a, 1, n, f);
+        rewind(f);
+        read += (long)fread(b, 1, n, f);
+        fclose(f);
+        long w = 0;
 #pragma omp parallel for reduction(+ : w)
-      for (uint64_t i = 0; i < n; i++)
-        w += b[i] != (unsigned char)(i * 131 + r);
-      wrong += w;
+        for (uint64_t i = 0; i < n; i++)
+          w += b[i] != (unsigned char)(i * 131 + r);
+        wrong += w;
+      }
     }
   }
   double secs = omp_get_wtime() - t0;
