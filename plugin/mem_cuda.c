@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -80,6 +81,96 @@ static int cuda_load(void) {
 }
 
 /*
+ * Copies and frees. cuMemFree waits until every kernel has ended, and while
+ * it waits the driver holds a lock that every cuMemcpyAsync of the process
+ * waits for, in any context (H100, driver 580: a copy asked for 80 ms into
+ * another thread's cuMemFree returned when the kernel ended, 3 s later;
+ * cuMemAlloc, cuCtxSynchronize and cuMemHostRegister held up nothing). A
+ * kernel waiting for one of our copies would then never end. libomptarget
+ * frees device memory only between the OMPT data-delete callbacks (tool.c):
+ * from a free's begin to its end no copy of ours starts (the device thread
+ * copies that piece itself), and the begin waits for the copy that may be
+ * in a driver call, which needs nothing from the free. CUDA frees outside
+ * libomptarget are not seen: the copy engine is on only with the callbacks,
+ * and a copy held up for seconds says why (copy_blocked).
+ */
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t idle;
+  int on;      /* the data-delete callbacks are registered */
+  int frees;   /* frees between their begin and end */
+  int copying; /* copies between their first driver call and their last */
+  timer_t timer; /* armed while a copy is in the driver (timer_ok); copies come
+                  * from the one host thread, one at a time */
+  int timer_ok;
+} guard = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0};
+
+/* Seconds a copy may take before it is reported as held up (one 4 MiB piece takes < 1 ms). */
+#define COPY_BLOCKED_S 2
+
+/* Runs on a thread of its own when a copy has been in the driver COPY_BLOCKED_S. */
+static void copy_blocked(union sigval v) {
+  (void)v;
+  oiu_warn("a CUDA copy for device code has waited %d s in the driver: a CUDA call of another "
+           "host thread outside OpenMP (cudaFree or cuMemFree) is waiting for the running kernel, "
+           "which waits for this copy, so neither can end. LIBOMPTARGET_IO_URING_COPY_ENGINE=0 "
+           "makes device threads copy instead",
+           COPY_BLOCKED_S);
+}
+
+/* Made with the first copy stream (copy_warm_up); without it copies go unwatched. */
+static void copy_timer_create(void) {
+  pthread_mutex_lock(&guard.lock);
+  if (!guard.timer_ok) {
+    struct sigevent ev = {.sigev_notify = SIGEV_THREAD, .sigev_notify_function = copy_blocked};
+    guard.timer_ok = timer_create(CLOCK_MONOTONIC, &ev, &guard.timer) == 0;
+  }
+  pthread_mutex_unlock(&guard.lock);
+}
+
+static void copy_timer_set(int seconds) {
+  struct itimerspec t = {.it_value = {.tv_sec = seconds}};
+  if (guard.timer_ok)
+    timer_settime(guard.timer, 0, &t, NULL);
+}
+
+void oiu_copy_guard_enable(void) { __atomic_store_n(&guard.on, 1, __ATOMIC_RELEASE); }
+int oiu_copy_guard_enabled(void) { return __atomic_load_n(&guard.on, __ATOMIC_ACQUIRE); }
+
+void oiu_free_begin(void) {
+  pthread_mutex_lock(&guard.lock);
+  guard.frees++;
+  while (guard.copying)
+    pthread_cond_wait(&guard.idle, &guard.lock);
+  pthread_mutex_unlock(&guard.lock);
+}
+
+void oiu_free_end(void) {
+  pthread_mutex_lock(&guard.lock);
+  guard.frees--;
+  pthread_mutex_unlock(&guard.lock);
+}
+
+/* Whether a copy may start now; a started one must be ended with copy_end. */
+static int copy_begin(void) {
+  pthread_mutex_lock(&guard.lock);
+  int ok = guard.on && !guard.frees;
+  guard.copying += ok;
+  pthread_mutex_unlock(&guard.lock);
+  if (ok)
+    copy_timer_set(COPY_BLOCKED_S);
+  return ok;
+}
+
+static void copy_end(void) {
+  copy_timer_set(0);
+  pthread_mutex_lock(&guard.lock);
+  if (--guard.copying == 0)
+    pthread_cond_broadcast(&guard.idle);
+  pthread_mutex_unlock(&guard.lock);
+}
+
+/*
  * The copy engine's stream and first copies, made here, before any kernel
  * runs: the driver may set up a stream or a copy path lazily, and doing so
  * while a kernel that waits for the copy runs may never finish (a pointer
@@ -87,6 +178,7 @@ static int cuda_load(void) {
  * failure the copies stay with device threads (gpu_ctx cleared).
  */
 static void copy_warm_up(struct oiu_region *r, int ordinal) {
+  copy_timer_create();
   CUresult cr = cu.stream_create((CUstream *)&r->gpu_stream, CU_STREAM_NON_BLOCKING);
   uint64_t host = (uint64_t)(uintptr_t)r->host;
   if (!cr) /* both directions, 64 bytes: zeros both (the block was zeroed, the region is fresh) */
@@ -159,60 +251,6 @@ int oiu_mem_cuda_map(struct oiu_region *r, int ordinal) {
 out:
   cu.ctx_pop(&popped);
   return err;
-}
-
-/*
- * Copies and frees. cuMemFree waits until every kernel has ended, and while
- * it waits the driver holds a lock that every cuMemcpyAsync of the process
- * waits for, in any context (H100, driver 580: a copy asked for 80 ms into
- * another thread's cuMemFree returned when the kernel ended, 3 s later;
- * cuMemAlloc, cuCtxSynchronize and cuMemHostRegister held up nothing). A
- * kernel waiting for one of our copies would then never end. libomptarget
- * frees device memory only between the OMPT data-delete callbacks (tool.c):
- * from a free's begin to its end no copy of ours starts (the device thread
- * copies that piece itself), and the begin waits for the copy that may be
- * in a driver call, which needs nothing from the free. CUDA frees outside
- * libomptarget are not seen: the copy engine is on only with the callbacks.
- */
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t idle;
-  int on;      /* the data-delete callbacks are registered */
-  int frees;   /* frees between their begin and end */
-  int copying; /* copies between their first driver call and their last */
-} guard = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
-
-void oiu_copy_guard_enable(void) { __atomic_store_n(&guard.on, 1, __ATOMIC_RELEASE); }
-int oiu_copy_guard_enabled(void) { return __atomic_load_n(&guard.on, __ATOMIC_ACQUIRE); }
-
-void oiu_free_begin(void) {
-  pthread_mutex_lock(&guard.lock);
-  guard.frees++;
-  while (guard.copying)
-    pthread_cond_wait(&guard.idle, &guard.lock);
-  pthread_mutex_unlock(&guard.lock);
-}
-
-void oiu_free_end(void) {
-  pthread_mutex_lock(&guard.lock);
-  guard.frees--;
-  pthread_mutex_unlock(&guard.lock);
-}
-
-/* Whether a copy may start now; a started one must be ended with copy_end. */
-static int copy_begin(void) {
-  pthread_mutex_lock(&guard.lock);
-  int ok = guard.on && !guard.frees;
-  guard.copying += ok;
-  pthread_mutex_unlock(&guard.lock);
-  return ok;
-}
-
-static void copy_end(void) {
-  pthread_mutex_lock(&guard.lock);
-  if (--guard.copying == 0)
-    pthread_cond_broadcast(&guard.idle);
-  pthread_mutex_unlock(&guard.lock);
 }
 
 /*

@@ -120,8 +120,10 @@ static void report(struct oiu_device *dev, double quiet_s) {
   if (err) {
     oiu_warn("  SQ: published %u, consumed %u (flags %#x); CQ: posted %u, reaped %u", sq_tail,
              sq_head, sq_flags, cq_tail, cq_head);
-    oiu_warn("  device-local state unreadable: %s", err == -ENOSYS ? "not on this backend"
-                                                    : strerror(-err));
+    oiu_warn("  device-local state unreadable: %s",
+             err == -ENOSYS   ? "not on this backend"
+             : err == -EAGAIN ? "a free of device memory waits for the kernel"
+                              : strerror(-err));
     if (err != -ETIMEDOUT) /* a timed-out copy may still write into it */
       free(local);
     return;

@@ -165,6 +165,18 @@ trace)
     END { printf "trace: %d requests, %d bytes\n", n, bytes; exit bad || n != want }' "$tmp/err"
   [ "$(wc -c <"$tmp/out")" -gt 0 ] && awk -v b="$(wc -c <"$tmp/out")" '/-> [0-9]+$/ { s += $NF } END { exit s != b }' "$tmp/err"
   ;;
+copy_blocked)
+  # A CUDA free outside OpenMP by another host thread while device code
+  # copies through the copy engine: kernel, free and copy wait for each other
+  # for good. The host says so after 2 s; the process is then killed.
+  rc=0
+  timeout 20 "$1" "$tmp/scratch" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  cat "$tmp/out"
+  [ $rc != 77 ] || exit 77
+  sed -n 's/^omp-iouring: //p' "$tmp/err"
+  [ $rc = 124 ] || { echo "copy_blocked: exit $rc, want the timeout's 124"; exit 1; }
+  [ "$(grep -c 'a CUDA copy for device code has waited 2 s in the driver: a CUDA call of another host thread outside OpenMP' "$tmp/err")" -ge 1 ]
+  ;;
 stall)
   # LIBOMPTARGET_IO_URING_STALL_S=1 and a device read that waits 2.5 s: the
   # ring state once, with the one request in flight (a slot on the host
