@@ -29,7 +29,7 @@ static int env_uint(const char *name, unsigned *v, unsigned lo, unsigned hi) {
 int oiu_config_load(struct oiu_config *c) {
   *c = (struct oiu_config){.entries = 0, .slots = 4096, .slot_size = 1024,
                            .sqpoll_idle_ms = 10, .sq_cpu = OIU_SQ_CPU_AUTO, .spin_us = 50,
-                           .poll_max_us = 1000, .buffer = -1,
+                           .poll_max_us = 2000, .buffer = -1,
                            .buffer_size = 8u << 20, .flush_us = 1000, .chunks = 8,
                            .chunk_size = 4u << 20, .file_buffer = 64u << 10,
                            .copy_engine = 1};
