@@ -165,12 +165,12 @@ timing "formatter alone (snprintf of the line)" latency fmtlat "$lat_calls"
 
 echo "== output latency: from the printf call until the line is readable from the file (a second team times it)"
 timing "in file (unbuffered)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_BUFFER=none
-timing "in file (unbuffered, SQ thread unpinned)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1 \
+timing "in file (unbuffered; SQ thread unpinned)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1 \
   LIBOMPTARGET_IO_URING_BUFFER=none LIBOMPTARGET_IO_URING_SQ_CPU=any
-timing "in file (unbuffered, no io_uring)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=0 \
+timing "in file (unbuffered; no io_uring)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=0 \
   LIBOMPTARGET_IO_URING_BUFFER=none
 timing "in file (line buffered)" outlat outlat "$lat_calls" LIBOMPTARGET_IO_URING=1 LIBOMPTARGET_IO_URING_BUFFER=line
-timing "in file (fully buffered, default)" outlat outlat "$((lat_calls / 10))" LIBOMPTARGET_IO_URING=1
+timing "in file (fully buffered; default)" outlat outlat "$((lat_calls / 10))" LIBOMPTARGET_IO_URING=1
 
 echo "== CPU of our host thread and the kernel's io_uring threads during an idle ${idle_s} s target region"
 for mode in sqpoll enter; do

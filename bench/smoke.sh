@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # CI smoke run of the benchmark (host offload target, small sizes): every row
 # of our paths and the host's must complete with every line delivered once,
-# byte-exact, and every latency row must report; bench/plot.py must draw the
+# byte-exact, and every latency row must report; every CSV row must have its
+# 19 fields; bench/plot.py must draw the
 # chart of the run with every sink; every row of ours and every idle row
 # must report the CPU of our host thread and of the kernel's io_uring
 # threads; printf_bench's fputs mode
@@ -15,6 +16,7 @@ csv=$(mktemp) out=$(mktemp) png=$(mktemp --suffix=.png)
 trap 'rm -f "$csv" "$out" "$png"' EXIT
 OIU_BENCH_CSV=$csv OIU_BENCH_LIMIT=60 "$here/run.sh" --quick || exit 1
 awk -F, '
+  NF != 19 { print "FAIL: row " NR " has " NF " fields, want 19 (a comma in a name?): " $0; bad++ }
   NR == 1 { next }
   $1 == "printf" && ($2 ~ /^ours / || $2 == "host CPU threads") {
     rows++
