@@ -165,6 +165,19 @@ trace)
     END { printf "trace: %d requests, %d bytes\n", n, bytes; exit bad || n != want }' "$tmp/err"
   [ "$(wc -c <"$tmp/out")" -gt 0 ] && awk -v b="$(wc -c <"$tmp/out")" '/-> [0-9]+$/ { s += $NF } END { exit s != b }' "$tmp/err"
   ;;
+copy_engine)
+  # NVIDIA: the copy engine is on by default (its stream and first copies are
+  # made when the device starts) and off with LIBOMPTARGET_IO_URING_COPY_ENGINE=0.
+  # STALL_S would make the stream too.
+  unset LIBOMPTARGET_IO_URING_STALL_S
+  LIBOMPTARGET_INFO=1 "$1" 1M >"$tmp/out" 2>"$tmp/err"
+  grep 'copy engine ready' "$tmp/err"
+  LIBOMPTARGET_INFO=1 LIBOMPTARGET_IO_URING_COPY_ENGINE=0 "$1" 1M >"$tmp/out" 2>"$tmp/err"
+  if grep 'copy engine' "$tmp/err"; then
+    echo "copy_engine: still on with LIBOMPTARGET_IO_URING_COPY_ENGINE=0"
+    exit 1
+  fi
+  ;;
 copy_blocked)
   # A CUDA free outside OpenMP by another host thread while device code
   # copies through the copy engine: kernel, free and copy wait for each other

@@ -43,6 +43,24 @@ static void *churn(void *arg) {
   return NULL;
 }
 
+/* The driver calls the other thread makes, and device 0's primary context; 0 or -1. */
+static int cuda_open(void) {
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib)
+    return -1;
+  *(void **)&cu.init = dlsym(lib, "cuInit");
+  *(void **)&cu.device_get = dlsym(lib, "cuDeviceGet");
+  *(void **)&cu.primary_retain = dlsym(lib, "cuDevicePrimaryCtxRetain");
+  *(void **)&cu.set_current = dlsym(lib, "cuCtxSetCurrent");
+  *(void **)&cu.alloc = dlsym(lib, "cuMemAlloc_v2");
+  *(void **)&cu.free = dlsym(lib, "cuMemFree_v2");
+  int cudev;
+  if (!cu.init || !cu.device_get || !cu.primary_retain || !cu.set_current || !cu.alloc ||
+      !cu.free || cu.init(0) || cu.device_get(&cudev, 0) || cu.primary_retain(&ctx, cudev))
+    return -1;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: copy_blocked PATH (a scratch file)\n");
@@ -51,21 +69,8 @@ int main(int argc, char **argv) {
   char path[512];
   snprintf(path, sizeof path, "%s", argv[1]);
   int dev = omp_get_default_device();
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!lib || omp_get_num_devices() == 0) {
+  if (omp_get_num_devices() == 0 || cuda_open()) {
     printf("copy_blocked: no CUDA driver or no device: skipped\n");
-    return 77;
-  }
-  *(void **)&cu.init = dlsym(lib, "cuInit");
-  *(void **)&cu.device_get = dlsym(lib, "cuDeviceGet");
-  *(void **)&cu.primary_retain = dlsym(lib, "cuDevicePrimaryCtxRetain");
-  *(void **)&cu.set_current = dlsym(lib, "cuCtxSetCurrent");
-  *(void **)&cu.alloc = dlsym(lib, "cuMemAlloc_v2");
-  *(void **)&cu.free = dlsym(lib, "cuMemFree_v2");
-  int cudev;
-  if (!cu.init || !cu.alloc || !cu.free || cu.init(0) || cu.device_get(&cudev, 0) ||
-      cu.primary_retain(&ctx, cudev)) {
-    printf("copy_blocked: no CUDA device: skipped\n");
     return 77;
   }
   uint64_t n = 16u << 20;
